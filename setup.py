@@ -1,0 +1,27 @@
+"""Adds the in-repo runtime as a dependency of the generator.
+
+The runtime is a separate distribution (``seawall-runtime`` in ``runtime/``) so
+that generated clients can depend on it without pulling in jinja2, black or
+openapi-spec-validator. Until both are published, ``pip install .`` finds the
+runtime through this path reference.
+"""
+
+from pathlib import Path
+
+from setuptools import setup
+
+RUNTIME = Path(__file__).resolve().parent / "runtime"
+
+setup(
+    install_requires=[
+        "jinja2>=3.1",
+        "openapi-spec-validator>=0.7",
+        "pydantic>=2.6,<3",
+        "httpx>=0.27",
+        "black>=24.1",
+        "pyyaml>=6.0",
+        "jsonpath-rfc9535>=0.1",
+        "uvicorn>=0.30",
+        f"seawall-runtime @ {RUNTIME.as_uri()}",
+    ]
+)

@@ -1,0 +1,1 @@
+"""Jinja2 templates for generated client packages (data only, no code)."""
