@@ -8,11 +8,17 @@ runtime through this path reference.
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
-RUNTIME = Path(__file__).resolve().parent / "runtime"
+ROOT = Path(__file__).resolve().parent
+RUNTIME = ROOT / "runtime"
+# generator/ is imported as `seawall`, templates/ as `seawall.templates`.
+PACKAGES = ["seawall", "seawall.templates"] + [
+    f"seawall.{name}" for name in find_packages(str(ROOT / "generator"))
+]
 
 setup(
+    packages=PACKAGES,
     install_requires=[
         "jinja2>=3.1",
         "openapi-spec-validator>=0.7",
