@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with seawall (data files; see policy-extensions.schema.json)."""
