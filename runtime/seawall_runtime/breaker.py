@@ -1,0 +1,158 @@
+"""Circuit breaker (after resilience4j and Polly): closed → open → half-open.
+
+Closed: calls pass; outcomes land in a sliding time window. When the window
+holds at least ``minimum_calls`` calls and the share of failures reaches
+``failure_ratio``, the breaker opens. Open: calls are refused until
+``open_for`` has passed, then the breaker is half-open and lets up to
+``half_open_probes`` calls through at once. A successful probe closes it (with
+an empty window), a failed one opens it again.
+
+Outcomes of calls that began in an earlier state are ignored for
+transitions (each permit carries the generation it was issued in), so a slow
+call from before an opening cannot close the breaker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from seawall_runtime.clock import Clock
+from seawall_runtime.policies import BreakerPolicy
+
+BreakerState = Literal["closed", "open", "half-open"]
+StateListener = Callable[[str, BreakerState, BreakerState], None]  # key, old, new
+
+
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """Leave to make one call; hand it back with :meth:`CircuitBreaker.record`."""
+
+    generation: int
+    probe: bool
+
+
+def counts_as_failure(status: int) -> bool:
+    """Statuses that count against the breaker: 5xx, 408 and 429."""
+    return status >= 500 or status in (408, 429)
+
+
+class CircuitBreaker:
+    """One breaker (per host, or per host and operation). Thread-safe."""
+
+    def __init__(
+        self,
+        policy: BreakerPolicy,
+        clock: Clock,
+        key: str = "",
+        on_change: StateListener | None = None,
+    ) -> None:
+        self.policy = policy
+        self.key = key
+        self._clock = clock
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._state: BreakerState = "closed"
+        self._generation = 0
+        self._opened_at = 0.0
+        self._probes_in_flight = 0
+        self._window: deque[tuple[float, bool]] = deque()
+        self._failures = 0
+
+    @property
+    def state(self) -> BreakerState:
+        """The state now (an open breaker whose time is up reads as half-open)."""
+        with self._lock:
+            if self._state == "open" and self._open_elapsed(self._clock.now()):
+                return "half-open"
+            return self._state
+
+    def counts(self) -> tuple[int, int]:
+        """(calls, failures) in the current window."""
+        with self._lock:
+            self._expire(self._clock.now())
+            return len(self._window), self._failures
+
+    def retry_in(self) -> float:
+        """Seconds until an open breaker lets a probe through (0 if not open)."""
+        with self._lock:
+            if self._state != "open":
+                return 0.0
+            return max(0.0, self._opened_at + self.policy.open_for - self._clock.now())
+
+    def acquire(self) -> Permit | None:
+        """A permit for one call, or ``None`` when the call must fail fast."""
+        change = None
+        with self._lock:
+            now = self._clock.now()
+            if self._state == "open" and self._open_elapsed(now):
+                change = self._move("half-open")
+            if self._state == "closed":
+                permit: Permit | None = Permit(self._generation, probe=False)
+            elif self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes:
+                self._probes_in_flight += 1
+                permit = Permit(self._generation, probe=True)
+            else:
+                permit = None
+        self._announce(change)
+        return permit
+
+    def record(self, permit: Permit, *, failed: bool) -> None:
+        """The call made under ``permit`` succeeded or failed."""
+        change = None
+        with self._lock:
+            if permit.generation != self._generation:
+                return
+            now = self._clock.now()
+            if permit.probe:
+                self._probes_in_flight -= 1
+                change = self._move("open" if failed else "closed", now)
+            elif self._state == "closed":
+                self._window.append((now, failed))
+                self._failures += failed
+                self._expire(now)
+                if self._tripped():
+                    change = self._move("open", now)
+        self._announce(change)
+
+    def release(self, permit: Permit) -> None:
+        """The call ended without a verdict (cancelled, or not the server's fault)."""
+        with self._lock:
+            if permit.probe and permit.generation == self._generation:
+                self._probes_in_flight -= 1
+
+    def _open_elapsed(self, now: float) -> bool:
+        return now >= self._opened_at + self.policy.open_for
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.policy.window
+        while self._window and self._window[0][0] <= horizon:
+            _, failed = self._window.popleft()
+            self._failures -= failed
+
+    def _tripped(self) -> bool:
+        calls = len(self._window)
+        return calls >= self.policy.minimum_calls and (
+            self._failures >= self.policy.failure_ratio * calls
+        )
+
+    def _move(
+        self, new: BreakerState, now: float | None = None
+    ) -> tuple[BreakerState, BreakerState]:
+        old = self._state
+        self._state = new
+        self._generation += 1
+        self._probes_in_flight = 0
+        if new == "open":
+            self._opened_at = self._clock.now() if now is None else now
+        if new != "half-open":
+            self._window.clear()
+            self._failures = 0
+        return old, new
+
+    def _announce(self, change: tuple[BreakerState, BreakerState] | None) -> None:
+        if change is not None and self._on_change is not None:
+            self._on_change(self.key, *change)

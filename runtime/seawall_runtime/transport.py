@@ -1,0 +1,151 @@
+"""What the sync and async drivers share around one attempt: httpx error
+translation, per-attempt timeouts, the response size limit and same-origin
+redirects. No I/O happens here."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+
+from seawall_runtime.clock import Clock
+from seawall_runtime.controller import Send
+from seawall_runtime.errors import (
+    ConnectError,
+    ConnectionReset,
+    RequestTimeout,
+    ResponseTooLarge,
+    SeawallError,
+)
+
+MAX_REDIRECTS: Final = 10
+REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_BODY_HEADERS: Final = ("content-length", "content-type", "transfer-encoding")
+
+
+def translate(exc: httpx.TransportError, label: str) -> SeawallError | None:
+    """The runtime's error for an httpx transport error; ``None`` for errors
+    that are the caller's mistake (bad URL scheme), which propagate as they are."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)):
+        return ConnectError(f"{label}: could not connect, nothing was sent ({detail})")
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(f"{label}: attempt timed out ({detail})")
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
+        return ConnectionReset(f"{label}: connection lost after sending ({detail})")
+    return None
+
+
+def origin(url: httpx.URL) -> str:
+    """scheme://host:port, the key for per-host breakers and budgets."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme, 0)
+    return f"{url.scheme}://{url.host}:{port}"
+
+
+def label_for(request: httpx.Request) -> str:
+    """How errors and logs name a call without an operation (no query string)."""
+    return f"{request.method} {request.url.host}{request.url.path}"
+
+
+def base_timeouts(request: httpx.Request, client_timeout: httpx.Timeout) -> dict[str, float | None]:
+    """The timeouts the request would use without a policy."""
+    current = request.extensions.get("timeout")
+    return dict(current) if isinstance(current, dict) else client_timeout.as_dict()
+
+
+def set_attempt_timeouts(
+    request: httpx.Request, action: Send, base: dict[str, float | None]
+) -> None:
+    """Give this attempt its timeouts: the policy's, clamped by the controller."""
+    timeouts = dict(base)
+    if action.timeout is not None:
+        for name in ("read", "write", "pool"):
+            timeouts[name] = action.timeout
+    if action.connect_timeout is not None:
+        timeouts["connect"] = action.connect_timeout
+    request.extensions["timeout"] = timeouts
+
+
+class BodyReader:
+    """Collects a streamed body, enforcing the size limit and the attempt timeout.
+
+    httpx's read timeout bounds each read, not the whole body; checking the
+    clock between chunks bounds a body that trickles in.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        limit: int | None,
+        deadline: float | None,
+        clock: Clock,
+        label: str,
+    ) -> None:
+        self._limit = limit
+        self._deadline = deadline
+        self._clock = clock
+        self._label = label
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = response.headers.get("content-length", "")
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(int(declared))
+
+    def feed(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._limit is not None and self._size > self._limit:
+            raise self._too_large(self._size)
+        if self._deadline is not None and self._clock.now() > self._deadline:
+            raise RequestTimeout(f"{self._label}: attempt timed out while reading the body")
+        self._chunks.append(chunk)
+
+    def finish(self, response: httpx.Response) -> None:
+        """Hand the collected body to the response, as ``response.read()`` would."""
+        response._content = b"".join(self._chunks)  # httpx's read() sets the same attribute
+
+    def _too_large(self, size: int) -> ResponseTooLarge:
+        return ResponseTooLarge(
+            f"{self._label}: response body of {size}+ bytes exceeds the limit of {self._limit}"
+        )
+
+
+def attempt_deadline(action: Send, clock: Clock) -> float | None:
+    return None if action.timeout is None else clock.now() + action.timeout
+
+
+def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
+    """The request to follow a redirect with, or ``None`` to return the response.
+
+    Only redirects to the same origin (scheme, host and port) are followed,
+    so credentials never travel to another host. 303 (and 301/302 after a
+    POST) turn into a GET without a body, as browsers and RFC 9110 do.
+    """
+    location = response.headers.get("location")
+    if response.status_code not in REDIRECT_STATUSES or not location:
+        return None
+    try:
+        target = request.url.join(location)
+    except httpx.InvalidURL:
+        return None
+    if origin(target) != origin(request.url):
+        return None
+    method = request.method
+    to_get = (response.status_code == 303 and method != "HEAD") or (
+        response.status_code in (301, 302) and method == "POST"
+    )
+    headers = httpx.Headers(request.headers)
+    if to_get:
+        method = "GET"
+        for name in _BODY_HEADERS:
+            headers.pop(name, None)
+        content = None
+    else:
+        try:
+            content = request.content
+        except httpx.RequestNotRead:
+            return None  # a streamed body cannot be sent twice
+    headers.pop("host", None)
+    return httpx.Request(
+        method, target, headers=headers, content=content, extensions=dict(request.extensions)
+    )
