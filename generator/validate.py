@@ -105,7 +105,7 @@ def _duplicate_ids(spec: Spec) -> Iterator[Diagnostic]:
             first = spec.locate(first_place[operation_id])
             message = (
                 f"operationId {operation_id!r} of {method.upper()} {url} is already used "
-                f"by the operation at {first} ; operationIds must be unique"
+                f"by the operation at {first}; operationIds must be unique"
             )
             yield Diagnostic(message, spec.locate(pointer))
 
