@@ -193,9 +193,14 @@ def extract_policies(spec: SpecLike) -> tuple[PolicySet, list[Diagnostic]]:
     """
     checker = _Checker(spec)
     policy_set = checker.run()
-    if any(d.severity == "error" for d in checker.diagnostics):
-        raise SpecError(checker.diagnostics)
-    return policy_set, checker.diagnostics
+    # In reading order: file by file, top to bottom.
+    diagnostics = sorted(
+        checker.diagnostics,
+        key=lambda d: (d.location.file, d.location.line or 0, d.location.column or 0),
+    )
+    if any(d.severity == "error" for d in diagnostics):
+        raise SpecError(diagnostics)
+    return policy_set, diagnostics
 
 
 # ------------------------------------------------------- document helpers
@@ -371,7 +376,7 @@ class _Checker:
                     self._check_lookalike(key, key_pointer)
 
     def _check_lookalike(self, key: str, pointer: str) -> None:
-        close = difflib.get_close_matches(key, VOCABULARY, n=1, cutoff=0.85)
+        close = difflib.get_close_matches(key, VOCABULARY, n=1, cutoff=0.75)
         if close:
             self.error(pointer, f"unknown extension {key}; did you mean '{close[0]}'?", "warning")
 
