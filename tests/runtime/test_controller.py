@@ -1,0 +1,291 @@
+"""The retry loop's decisions, driven through the sync client over an
+in-process transport on a fake clock (no sleeps, no network)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import httpx
+import pytest
+
+from seawall_runtime import (
+    Backoff,
+    BreakerPolicy,
+    BudgetExhausted,
+    BudgetPolicy,
+    CallController,
+    CircuitOpen,
+    ConnectError,
+    ConnectionReset,
+    DeadlineExceeded,
+    FakeClock,
+    FallbackPolicy,
+    Hooks,
+    Operation,
+    Policy,
+    RequestTimeout,
+    ResilientClient,
+    RetriesExhausted,
+    RetryPolicy,
+    TimeoutPolicy,
+)
+
+from runtime_script import Script, Step
+
+FIXED = Backoff(initial=0.5, multiplier=2, max=4, jitter="none")
+
+
+def client(
+    script: Script,
+    clock: FakeClock,
+    policy: Policy | None = None,
+    **options: object,
+) -> ResilientClient:
+    options.setdefault("breaker", None)
+    options.setdefault("budget", None)
+    return ResilientClient(
+        "http://api.test",
+        transport=script.transport,
+        policy=policy or Policy(retry=RetryPolicy(backoff=FIXED)),
+        clock=clock,
+        random=random.Random(1),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def run(steps: list[Step], clock: FakeClock, method: str = "GET", **kw: object) -> tuple[Script, object]:
+    script = Script(steps, clock)
+    policy = kw.pop("policy", None)
+    outcome = client(script, clock, policy).request(method, "/r", **kw)  # type: ignore[arg-type]
+    return script, outcome
+
+
+def test_retries_503_with_backoff_then_answers(clock: FakeClock) -> None:
+    script = Script([503, 502, 200], clock)
+    outcome = client(script, clock).request("GET", "/r")
+    assert outcome.status == 200 and len(script.requests) == 3
+    assert clock.sleeps == [0.5, 1.0]
+    assert [(a.status, a.retry_delay) for a in outcome.attempts] == [
+        (503, 0.5),
+        (502, 1.0),
+        (200, None),
+    ]
+
+
+def test_last_failing_response_is_returned_when_attempts_run_out(clock: FakeClock) -> None:
+    script = Script([503], clock)
+    outcome = client(script, clock).request("GET", "/r")
+    assert outcome.status == 503 and outcome.stop_reason == "attempts"
+    assert len(script.requests) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 501])
+def test_statuses_not_listed_are_answers(clock: FakeClock, status: int) -> None:
+    script = Script([status], clock)
+    outcome = client(script, clock).request("GET", "/r")
+    assert outcome.status == status and len(script.requests) == 1
+
+
+def test_post_is_never_repeated_after_it_may_have_been_sent(clock: FakeClock) -> None:
+    for failure in (503, httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")):
+        script = Script([failure, 200], clock)
+        try:
+            outcome = client(script, clock).request("POST", "/r", content=b"x")
+        except (RequestTimeout, ConnectionReset) as error:
+            assert error.attempts[0].error is not None
+        else:
+            assert outcome.status == 503
+        assert len(script.requests) == 1
+
+
+def test_connection_refused_is_retried_even_for_post(clock: FakeClock) -> None:
+    script = Script([httpx.ConnectError("refused"), 201], clock)
+    outcome = client(script, clock).request("POST", "/r", content=b"x")
+    assert outcome.status == 201 and len(script.requests) == 2
+
+
+def test_post_marked_idempotent_or_keyed_is_retried(clock: FakeClock) -> None:
+    marked = Operation("create", "POST", "/r", idempotent=True)
+    script = Script([503, 200], clock)
+    assert client(script, clock).request("POST", "/r", operation=marked).status == 200
+    keyed = Operation("create", "POST", "/r", idempotency_key_header="Idempotency-Key")
+    script = Script([httpx.ReadTimeout("slow"), 200], clock)
+    outcome = client(script, clock).request("POST", "/r", operation=keyed)
+    keys = {r.headers["Idempotency-Key"] for r in script.requests}
+    assert outcome.status == 200 and keys == {outcome.idempotency_key}
+    assert uuid.UUID(outcome.idempotency_key or "").version == 4
+
+
+def test_callers_key_is_used_and_reported_on_errors(clock: FakeClock) -> None:
+    keyed = Operation("create", "POST", "/r", idempotency_key_header="X-Key")
+    script = Script([httpx.ConnectError("refused")], clock)
+    with pytest.raises(RetriesExhausted) as caught:
+        client(script, clock).request("POST", "/r", operation=keyed, idempotency_key="k-1")
+    assert caught.value.idempotency_key == "k-1"
+    assert [r.headers["X-Key"] for r in script.requests] == ["k-1"] * 3
+    assert isinstance(caught.value.last_error, ConnectError)
+    assert isinstance(caught.value.__cause__, ConnectError)
+    assert [a.retry_delay for a in caught.value.attempts] == [0.5, 1.0, None]
+    assert "3 attempts" in str(caught.value) and "create" in str(caught.value)
+
+
+def test_retry_after_seconds_and_date_are_honoured(clock: FakeClock) -> None:
+    date = "Tue, 14 Nov 2023 22:30:13 GMT"  # wall time 1_700_001_013
+    script = Script(
+        [
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(503, headers={"Retry-After": date}),
+            200,
+        ],
+        clock,
+    )
+    outcome = client(script, clock).request("GET", "/r")
+    assert outcome.status == 200
+    # The fake wall clock reads 1_700_001_003 after the first 3 s wait.
+    assert clock.sleeps == [3.0, 10.0]
+
+
+def test_retry_after_past_the_deadline_stops_with_the_hint(clock: FakeClock) -> None:
+    policy = Policy(timeout=TimeoutPolicy(total=10), retry=RetryPolicy(backoff=FIXED))
+    script = Script([httpx.Response(503, headers={"Retry-After": "30"})], clock)
+    with pytest.raises(DeadlineExceeded) as caught:
+        client(script, clock, policy).request("GET", "/r")
+    assert caught.value.retry_after == 30.0 and clock.sleeps == []
+    assert "Retry-After" in str(caught.value)
+
+
+def test_attempt_timeout_is_clamped_to_the_deadline(clock: FakeClock) -> None:
+    seen: list[object] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        raise httpx.ReadTimeout("slow")
+
+    policy = Policy(
+        timeout=TimeoutPolicy(connect=1, attempt=4, total=6), retry=RetryPolicy(backoff=FIXED)
+    )
+    script = Script([answer], clock, cost=4.0)
+    with pytest.raises(DeadlineExceeded):
+        client(script, clock, policy).request("GET", "/r")
+    assert seen == [
+        {"connect": 1, "read": 4, "write": 4, "pool": 4},
+        {"connect": 1, "read": 1.5, "write": 1.5, "pool": 1.5},
+    ]
+
+
+def test_budget_spent_returns_the_failure_at_once(clock: FakeClock) -> None:
+    script = Script([503], clock)
+    spent: list[object] = []
+    c = client(
+        script,
+        clock,
+        budget=BudgetPolicy(ratio=0, floor=1),
+        hooks=Hooks(on_budget_exhausted=spent.append),
+    )
+    first = c.request("GET", "/r")
+    assert first.stop_reason == "budget" and len(first.attempts) == 2
+    script.steps = [httpx.ConnectError("refused")]
+    with pytest.raises(BudgetExhausted) as caught:
+        c.request("GET", "/r")
+    assert len(caught.value.attempts) == 1 and len(spent) == 2
+
+
+def test_open_circuit_fails_fast_without_the_network(clock: FakeClock) -> None:
+    script = Script([500], clock)
+    changes: list[object] = []
+    c = client(
+        script,
+        clock,
+        policy=Policy(retry=None),
+        breaker=BreakerPolicy(minimum_calls=2, open_for=5),
+        hooks=Hooks(on_breaker_change=changes.append),
+    )
+    c.request("GET", "/r")
+    c.request("GET", "/r")
+    with pytest.raises(CircuitOpen) as caught:
+        c.request("GET", "/r")
+    assert len(script.requests) == 2 and caught.value.retry_in == 5
+    assert [(e.old, e.new) for e in changes] == [("closed", "open")]  # type: ignore[attr-defined]
+
+
+def test_open_circuit_stops_retrying(clock: FakeClock) -> None:
+    script = Script([503], clock)
+    c = client(script, clock, breaker=BreakerPolicy(minimum_calls=2))
+    with pytest.raises(CircuitOpen) as caught:
+        c.request("GET", "/r")
+    assert len(script.requests) == 2 and len(caught.value.attempts) == 2
+
+
+@pytest.mark.parametrize(
+    ("steps", "on", "trigger"),
+    [
+        ([503], {"exhausted"}, "exhausted"),
+        ([503], {"5XX"}, "503"),
+        ([httpx.ConnectError("x")], {"connection-error"}, "connection-error"),
+        ([httpx.ReadTimeout("x")], {"timeout"}, "timeout"),
+    ],
+)
+def test_fallback_answers_listed_failures(
+    clock: FakeClock, steps: list[Step], on: set[str | int], trigger: str
+) -> None:
+    used: list[object] = []
+    fallback = FallbackPolicy(on=frozenset(on), factory=lambda cause: f"cached:{type(cause).__name__}")
+    policy = Policy(retry=RetryPolicy(backoff=FIXED), fallback=fallback)
+    c = client(Script(steps, clock), clock, policy, hooks=Hooks(on_fallback=used.append))
+    outcome = c.request("GET", "/r")
+    assert outcome.from_fallback and outcome.response is None
+    assert str(outcome.fallback_value).startswith("cached:")
+    assert [e.reason for e in used] == [trigger]  # type: ignore[attr-defined]
+
+
+def test_fallback_is_not_used_for_unlisted_failures(clock: FakeClock) -> None:
+    policy = Policy(retry=None, fallback=FallbackPolicy(on=frozenset({"circuit-open"}), value=0))
+    outcome = client(Script([503], clock), clock, policy).request("GET", "/r")
+    assert not outcome.from_fallback and outcome.status == 503
+
+
+def test_fallback_on_open_circuit(clock: FakeClock) -> None:
+    policy = Policy(retry=None, fallback=FallbackPolicy(on=frozenset({"circuit-open"}), value=[]))
+    c = client(Script([500], clock), clock, policy, breaker=BreakerPolicy(minimum_calls=1))
+    assert c.request("GET", "/r").status == 500
+    outcome = c.request("GET", "/r")
+    assert outcome.from_fallback and outcome.fallback_value == []
+
+
+def test_call_policy_beats_operation_policy_beats_client(clock: FakeClock) -> None:
+    script = Script([503], clock)
+    c = client(script, clock, Policy(retry=RetryPolicy(attempts=4, backoff=FIXED)))
+    op = Operation("op", "GET", "/r", policy=Policy(retry=RetryPolicy(attempts=2, backoff=FIXED)))
+    assert len(c.request("GET", "/r").attempts) == 4
+    assert len(c.request("GET", "/r", operation=op).attempts) == 2
+    assert len(c.request("GET", "/r", operation=op, policy=Policy(retry=None)).attempts) == 1
+
+
+def test_hooks_see_every_attempt_and_a_broken_hook_is_ignored(clock: FakeClock) -> None:
+    events: list[str] = []
+
+    def broken(event: object) -> None:
+        raise RuntimeError("hook bug")
+
+    hooks = Hooks(
+        on_attempt_start=lambda e: events.append(f"start {e.attempt}"),
+        on_attempt_end=lambda e: events.append(f"end {e.attempt} {e.status}"),
+        on_retry=lambda e: events.append(f"retry {e.delay}"),
+        on_fallback=broken,
+    )
+    policy = Policy(
+        retry=RetryPolicy(attempts=2, backoff=FIXED),
+        fallback=FallbackPolicy(on=frozenset({"exhausted"}), value="v"),
+    )
+    outcome = client(Script([503], clock), clock, policy, hooks=hooks).request("GET", "/r")
+    assert outcome.fallback_value == "v"
+    assert events == ["start 1", "end 1 503", "retry 0.5", "start 2", "end 2 503"]
+
+
+def test_controller_refuses_misuse(clock: FakeClock) -> None:
+    controller = CallController(
+        label="x", idempotent=True, policy=Policy(), clock=clock, rng=random.Random(0)
+    )
+    with pytest.raises(RuntimeError, match="out of order"):
+        controller.resume()
