@@ -56,14 +56,19 @@ def _outage_from_json(data: object) -> tuple[float, int | str]:
     return float(duration), kind
 
 
+def check_admin_prefix(prefix: str) -> str:
+    """Return ``prefix`` if usable as the admin API's path prefix, else raise ValueError."""
+    if not prefix.startswith("/") or prefix.endswith("/"):
+        raise ValueError(f"admin prefix must start and not end with '/', got {prefix!r}")
+    return prefix
+
+
 class AdminApi:
     """Serves the admin endpoints for one :class:`ChaosState`."""
 
     def __init__(self, state: ChaosState, prefix: str = "/_chaos") -> None:
-        if not prefix.startswith("/") or prefix.endswith("/"):
-            raise ValueError(f"admin prefix must start and not end with '/', got {prefix!r}")
         self.state = state
-        self.prefix = prefix
+        self.prefix = check_admin_prefix(prefix)
 
     def handles(self, path: str) -> bool:
         """Whether ``path`` is under the reserved prefix."""

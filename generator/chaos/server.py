@@ -259,5 +259,9 @@ class HttpServer:
         self._connections[task] = connection
         try:
             await connection.serve()
+        except asyncio.CancelledError:
+            # Only close() cancels handlers. Swallowed because asyncio's stream
+            # callback reports a cancelled handler task as an unhandled error.
+            pass
         finally:
             del self._connections[task]
