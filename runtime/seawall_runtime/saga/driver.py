@@ -15,13 +15,13 @@ from the original error; ``saga.outcome`` holds the typed outcome either way.
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from seawall_runtime.clock import Clock, SystemClock
 from seawall_runtime.saga.invoker import (
     AsyncOperationInvoker,
     DescribesOperations,
@@ -58,7 +58,6 @@ from seawall_runtime.saga.ownership import abandoned, new_owner
 T = TypeVar("T")
 I = TypeVar("I", bound=DescribesOperations)
 O = TypeVar("O", bound=SagaOutcome)
-Clock = Callable[[], float]
 RECOVERY_CAUSE = "recovered: the orchestrating process stopped before the saga ended"
 RECOVERABLE_STATES = ("running", "compensating", "needs_attention")
 
@@ -81,20 +80,22 @@ class _RunnerBase:
         log: SagaLog,
         *,
         options: SagaOptions = SagaOptions(),
-        clock: Clock = time.time,
+        clock: Clock | None = None,
         rng: random.Random | None = None,
         owner: str | None = None,
     ) -> None:
         self.log = log
         self.options = options
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self.owner = owner or new_owner()
 
     def _new_machine(self, name: str, saga_id: str | None, options: SagaOptions | None) -> SagaMachine:
-        now = self.clock()
+        now = self.clock.wall()
         record = SagaRecord(saga_id or str(uuid.uuid4()), name, "running", self.owner, now, now)
-        return SagaMachine(record, options=options or self.options, clock=self.clock, rng=self.rng)
+        return SagaMachine(
+            record, options=options or self.options, clock=self.clock.wall, rng=self.rng
+        )
 
     def _claimable(
         self,
@@ -109,14 +110,14 @@ class _RunnerBase:
             if saga_ids is not None and saga.saga_id not in saga_ids:
                 continue
             if saga.owner == self.owner or not abandoned(
-                saga, now=self.clock(), stale_after=stale_after
+                saga, now=self.clock.wall(), stale_after=stale_after
             ):
                 continue
-            if not self.log.claim(saga.saga_id, saga.owner, self.owner, self.clock()):
+            if not self.log.claim(saga.saga_id, saga.owner, self.owner, self.clock.wall()):
                 continue  # another recoverer was quicker
             record, steps = self.log.load(saga.saga_id)
             machines.append(
-                SagaMachine(record, steps, options=self.options, clock=self.clock, rng=self.rng)
+                SagaMachine(record, steps, options=self.options, clock=self.clock.wall, rng=self.rng)
             )
         return machines
 
@@ -124,8 +125,11 @@ class _RunnerBase:
 class _SagaBase(Generic[I]):
     """State shared by :class:`Saga` and :class:`AsyncSaga`."""
 
-    def __init__(self, log: SagaLog, machine: SagaMachine, invokers: dict[str, I]) -> None:
+    def __init__(
+        self, log: SagaLog, clock: Clock, machine: SagaMachine, invokers: dict[str, I]
+    ) -> None:
         self.log = log
+        self.clock = clock
         self.machine = machine
         self.invokers = invokers
         self.outcome: SagaOutcome | None = None
@@ -160,24 +164,11 @@ class _SagaBase(Generic[I]):
 class SagaRunner(_RunnerBase):
     """Starts sagas on a log, performs their effects synchronously, and recovers them."""
 
-    def __init__(
-        self,
-        log: SagaLog,
-        *,
-        options: SagaOptions = SagaOptions(),
-        clock: Clock = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-        owner: str | None = None,
-    ) -> None:
-        super().__init__(log, options=options, clock=clock, rng=rng, owner=owner)
-        self.sleep = sleep
-
     def saga(
         self, name: str, *, saga_id: str | None = None, options: SagaOptions | None = None
     ) -> Saga:
         """A new saga, recorded in the log before this returns; use it in a ``with`` block."""
-        saga = Saga(self, self._new_machine(name, saga_id, options), {})
+        saga = Saga(self.log, self.clock, self._new_machine(name, saga_id, options), {})
         saga.perform(saga.machine.start())
         return saga
 
@@ -201,19 +192,13 @@ class SagaRunner(_RunnerBase):
         """Drive every abandoned, unfinished saga to an end; see :func:`abandoned`."""
         outcomes = []
         for machine in self._claimable(saga_ids, stale_after, retry_needs_attention):
-            saga = Saga(self, machine, dict(invokers))
+            saga = Saga(self.log, self.clock, machine, dict(invokers))
             outcomes.append(saga._settled(saga.perform(machine.recover(RECOVERY_CAUSE))))
         return outcomes
 
 
 class Saga(_SagaBase[OperationInvoker]):
     """One running saga (sync). Use as a context manager, or call complete()/abort()."""
-
-    def __init__(
-        self, runner: SagaRunner, machine: SagaMachine, invokers: dict[str, OperationInvoker]
-    ) -> None:
-        super().__init__(runner.log, machine, invokers)
-        self.sleep = runner.sleep
 
     def step(
         self,
@@ -274,7 +259,7 @@ class Saga(_SagaBase[OperationInvoker]):
             except Exception as error:  # noqa: BLE001 - the machine classifies it
                 return error
         if isinstance(effect, Sleep):
-            self.sleep(effect.seconds)
+            self.clock.sleep(effect.seconds)
             return None
         with ThreadPoolExecutor(max_workers=len(effect.programs)) as pool:
             return list(pool.map(self.perform, effect.programs))
@@ -283,23 +268,10 @@ class Saga(_SagaBase[OperationInvoker]):
 class AsyncSagaRunner(_RunnerBase):
     """The async twin of :class:`SagaRunner` (log writes stay synchronous: they must be durable)."""
 
-    def __init__(
-        self,
-        log: SagaLog,
-        *,
-        options: SagaOptions = SagaOptions(),
-        clock: Clock = time.time,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        rng: random.Random | None = None,
-        owner: str | None = None,
-    ) -> None:
-        super().__init__(log, options=options, clock=clock, rng=rng, owner=owner)
-        self.sleep = sleep
-
     async def begin(
         self, name: str, *, saga_id: str | None = None, options: SagaOptions | None = None
     ) -> AsyncSaga:
-        saga = AsyncSaga(self, self._new_machine(name, saga_id, options), {})
+        saga = AsyncSaga(self.log, self.clock, self._new_machine(name, saga_id, options), {})
         await saga.perform(saga.machine.start())
         return saga
 
@@ -327,22 +299,13 @@ class AsyncSagaRunner(_RunnerBase):
     ) -> list[SagaOutcome]:
         outcomes = []
         for machine in self._claimable(saga_ids, stale_after, retry_needs_attention):
-            saga = AsyncSaga(self, machine, dict(invokers))
+            saga = AsyncSaga(self.log, self.clock, machine, dict(invokers))
             outcomes.append(saga._settled(await saga.perform(machine.recover(RECOVERY_CAUSE))))
         return outcomes
 
 
 class AsyncSaga(_SagaBase[AsyncOperationInvoker]):
     """One running saga (async); see :class:`Saga`."""
-
-    def __init__(
-        self,
-        runner: AsyncSagaRunner,
-        machine: SagaMachine,
-        invokers: dict[str, AsyncOperationInvoker],
-    ) -> None:
-        super().__init__(runner.log, machine, invokers)
-        self.sleep = runner.sleep
 
     async def step(
         self,
@@ -387,12 +350,7 @@ class AsyncSaga(_SagaBase[AsyncOperationInvoker]):
             except Exception as error:  # noqa: BLE001 - the machine classifies it
                 return error
         if isinstance(effect, Sleep):
-            if self.sleep is not None:
-                await self.sleep(effect.seconds)
-            else:
-                import anyio
-
-                await anyio.sleep(effect.seconds)
+            await self.clock.asleep(effect.seconds)
             return None
         return await self._parallel(effect)
 

@@ -213,3 +213,21 @@ def needs_response(template: JSON) -> bool:
         for _, text in _walk_strings(template)
         for expression in _expressions_in(text)
     )
+
+
+def sectioned_template(
+    args: Mapping[str, JSON], parameter_locations: Mapping[str, str]
+) -> dict[str, JSON]:
+    """``x-compensation.args`` (flat, by name) in the canonical arguments shape.
+
+    A name that is a parameter of the compensating operation goes to that
+    parameter's section (``parameter_locations`` maps name → "path", "query" or
+    "header"); every other name becomes a property of the JSON request body.
+    """
+    template: dict[str, dict[str, JSON]] = {}
+    for name, value in args.items():
+        section = parameter_locations.get(name, "body")
+        if section not in ("path", "query", "header", "body"):
+            raise ValueError(f"parameter {name!r}: arguments cannot go in {section!r}")
+        template.setdefault(section, {})[name] = value
+    return dict(template)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, Union
 
+from seawall_runtime.errors import CircuitOpen, TransportError
 from seawall_runtime.saga import expressions
 from seawall_runtime.saga.model import (
     JSON,
@@ -77,7 +78,6 @@ Reply = Union[StepResult, BaseException]
 Verdict = Literal["succeeded", "failed", "unknown"]
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
-_NOT_SENT_ERRORS = ("ConnectError", "CircuitOpen", "BudgetExhausted")
 _ERROR_TEXT_LIMIT = 500
 
 
@@ -89,17 +89,11 @@ def _never_sent(error: BaseException) -> bool:
     """Whether the request certainly never reached the service."""
     import httpx
 
-    import seawall_runtime
-
-    if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return True
-    # The runtime's own errors, looked up by name so this module does not pin
-    # which of them exist; any other error leaves the outcome unknown.
-    for name in _NOT_SENT_ERRORS:
-        cls = getattr(seawall_runtime, name, None)
-        if isinstance(cls, type) and isinstance(error, cls):
-            return True
-    return False
+    if isinstance(error, TransportError):
+        return not error.sent
+    if isinstance(error, CircuitOpen):
+        return not error.attempts  # refused before a first attempt
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 def classify(reply: Reply) -> tuple[Verdict, bool]:
