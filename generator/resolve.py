@@ -253,8 +253,8 @@ class _Resolver:
             self.errors.append(Diagnostic(message, site.ref_location()))
             return None
         path = Path(url2pathname(parts.path))
-        doc = self._document(path, ref, site)
-        return None if doc is None else (doc, fragment)
+        loaded = self._document(path, ref, site)
+        return None if loaded is None else (loaded, fragment)
 
     def _document(self, path: Path, ref: str, site: _Site) -> SourceDocument | None:
         if path in self.documents:

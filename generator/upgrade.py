@@ -26,6 +26,12 @@ _COLLECTION_STYLES = {
     "pipes": ("pipeDelimited", False),
     "multi": ("form", True),
 }
+_OAUTH_FLOWS = {
+    "implicit": "implicit",
+    "password": "password",
+    "application": "clientCredentials",
+    "accessCode": "authorizationCode",
+}
 _REF_PREFIXES = {
     "#/definitions/": "#/components/schemas/",
     "#/parameters/": "#/components/parameters/",
@@ -288,9 +294,8 @@ def _security_scheme(scheme: dict[str, Any]) -> dict[str, Any]:
         return {"type": "http", "scheme": "basic", **extra}
     if kind == "apiKey":
         return {"type": "apiKey", "name": scheme.get("name"), "in": scheme.get("in"), **extra}
-    flow_names = {"implicit": "implicit", "password": "password", "application": "clientCredentials", "accessCode": "authorizationCode"}
     flow: dict[str, Any] = {"scopes": scheme.get("scopes", {})}
     for url in ("authorizationUrl", "tokenUrl"):
         if url in scheme:
             flow[url] = scheme[url]
-    return {"type": "oauth2", "flows": {flow_names.get(scheme.get("flow", ""), "implicit"): flow}, **extra}
+    return {"type": "oauth2", "flows": {_OAUTH_FLOWS.get(scheme.get("flow", ""), "implicit"): flow}, **extra}
