@@ -208,7 +208,7 @@ class _JsonPositions:
                 continue
             if kind in ("string", "open", "atom") and stack and not stack[-1][1]:
                 frame = stack[-1]
-                offsets[(*frame[0], str(frame[2]))] = start
+                offsets[frame[0] + (str(frame[2]),)] = start
             if kind == "open":
                 path: tuple[str, ...] = ()
                 if stack:
