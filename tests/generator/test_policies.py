@@ -532,3 +532,92 @@ def test_problems_in_a_json_spec_carry_line_and_column(tmp_path: Path) -> None:
     assert problem.location.pointer == "/x-retry-budget/ratio"
     assert problem.location.line == line_of(path.read_text(), '"ratio"')
     assert problem.location.column == 5
+
+
+# ---------------------------------------------------------------- the JSON Schema for editors
+
+
+def extension_schema() -> dict[str, object]:
+    from importlib.resources import files
+
+    text = files("seawall.schemas").joinpath("policy-extensions.schema.json").read_text()
+    schema: dict[str, object] = json.loads(text)
+    return schema
+
+
+def schema_errors(document: object) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(extension_schema())
+    return [error.json_path for error in validator.iter_errors(document)]
+
+
+GOOD = {
+    "root": """
+        x-timeout: {connect: 1, attempt: 2.5, total: 10}
+        x-retry:
+          attempts: 4
+          backoff: {initial: 0.1, multiplier: 2, max: 5, jitter: decorrelated}
+          on: [connection-error, timeout, reset, 429, 503, 5XX]
+          retry-after: true
+        x-circuit-breaker: {failure-ratio: 0.5, minimum-calls: 20, window: 30, open-for: 15, half-open-probes: 1}
+        x-retry-budget: {ratio: 0.2, floor: 10, window: 10}
+    """,
+    "orders": "x-timeout: 2",
+    "listOrders": "x-fallback: {on: [circuit-open, exhausted, budget, 503], value: {items: []}}",
+    "getOrder": "x-fallback: {on: [5XX, deadline], operation: getReplicaOrder}",
+    "replaceOrder": "x-retry: false",
+    "createOrder": """
+        x-idempotent: {key: Idempotency-Key}
+        x-compensation:
+          operation: cancelOrder
+          args: {orderId: $response.body#/id, reason: saga-rollback}
+    """,
+    "cancelOrder": "x-idempotent: true",
+}
+
+
+def test_the_schema_is_valid_and_ships_in_the_package() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(extension_schema())
+
+
+def test_the_schema_accepts_good_annotations(tmp_path: Path) -> None:
+    path = write(tmp_path, annotated(**GOOD))
+    policies_of(path)  # the generator accepts them too
+    assert schema_errors(load_document(path).data) == []
+    for spec in sorted((Path(__file__).parents[2] / "specs").glob("*.yaml")):
+        assert schema_errors(load_document(spec).data) == [], spec
+
+
+@pytest.mark.parametrize(
+    ("annotations", "where"),
+    [
+        ({"root": "x-timeout: fast"}, "$['x-timeout']"),
+        ({"root": "x-timeout: {connect: -1}"}, "$['x-timeout']"),
+        ({"root": "x-retry: {attempt: 3}"}, "$['x-retry']"),
+        ({"listOrders": "x-retry: {attempts: 0}"}, "$.paths['/orders'].get['x-retry']"),
+        ({"listOrders": "x-retry: {attempts: 11}"}, "$.paths['/orders'].get['x-retry']"),
+        ({"root": "x-retry: {backoff: {jitter: ful}}"}, "$['x-retry']"),
+        ({"root": "x-retry: {on: [200]}"}, "$['x-retry']"),
+        # Misplaced extensions are reported on the object that holds them.
+        ({"getOrder": "x-circuit-breaker: {window: 10}"}, "$.paths['/orders/{orderId}'].get"),
+        ({"orders": "x-idempotent: true"}, "$.paths['/orders']"),
+        ({"root": "x-fallback: {on: [exhausted], value: 1}"}, "$"),
+        ({"getOrder": "x-fallback: {on: [exhausted]}"}, "$.paths['/orders/{orderId}'].get['x-fallback']"),
+        (
+            {"getOrder": "x-fallback: {on: [exhausted], value: {}, operation: getReplicaOrder}"},
+            "$.paths['/orders/{orderId}'].get['x-fallback']",
+        ),
+        ({"createOrder": "x-idempotent: {key: 'two words'}"}, "$.paths['/orders'].post['x-idempotent']"),
+        ({"createOrder": "x-compensation: {args: {}}"}, "$.paths['/orders'].post['x-compensation']"),
+        ({"root": "x-retry-budget: {ratio: 2}"}, "$['x-retry-budget'].ratio"),
+    ],
+)
+def test_the_schema_rejects_bad_annotations(tmp_path: Path, annotations: dict[str, str], where: str) -> None:
+    errors = schema_errors(load_document(write(tmp_path, annotated(**annotations))).data)
+    assert errors and all(path.startswith(where) for path in errors), errors
+    # The generator rejects every one of them as well.
+    with pytest.raises(SpecError):
+        policies_of(tmp_path / "api.yaml")
