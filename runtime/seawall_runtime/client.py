@@ -30,6 +30,7 @@ from seawall_runtime.transport import (
     attempt_deadline,
     base_timeouts,
     label_for,
+    log_request,
     origin,
     same_origin_redirect,
     set_attempt_timeouts,
@@ -269,6 +270,7 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         self, request: httpx.Request, action: Send, base: dict[str, float | None], label: str
     ) -> httpx.Response:
         set_attempt_timeouts(request, action, base)
+        log_request(request, label, self._core.sensitive_headers)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 response = self.http.send(request, stream=True, follow_redirects=False)
@@ -360,6 +362,7 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         self, request: httpx.Request, action: Send, base: dict[str, float | None], label: str
     ) -> httpx.Response:
         set_attempt_timeouts(request, action, base)
+        log_request(request, label, self._core.sensitive_headers)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 response = await self.http.send(request, stream=True, follow_redirects=False)

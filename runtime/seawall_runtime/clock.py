@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -50,6 +51,7 @@ class FakeClock:
     def __init__(self, start: float = 1000.0, wall_offset: float = 1_700_000_000.0) -> None:
         self._now = start
         self._wall_offset = wall_offset
+        self._lock = threading.Lock()  # threads may sleep on one clock at once
         self.sleeps: list[float] = []
 
     def now(self) -> float:
@@ -62,11 +64,13 @@ class FakeClock:
         """Move time forward by ``seconds``."""
         if seconds < 0:
             raise ValueError("a clock cannot go backwards")
-        self._now += seconds
+        with self._lock:
+            self._now += seconds
 
     def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(seconds)
+        with self._lock:
+            self.sleeps.append(seconds)
+            self._now += seconds
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)

@@ -4,6 +4,7 @@ redirects. No I/O happens here."""
 
 from __future__ import annotations
 
+import logging
 from typing import Final
 
 import httpx
@@ -17,6 +18,7 @@ from seawall_runtime.errors import (
     ResponseTooLarge,
     SeawallError,
 )
+from seawall_runtime.hooks import logger, redact_headers
 
 MAX_REDIRECTS: Final = 10
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
@@ -51,6 +53,21 @@ def base_timeouts(request: httpx.Request, client_timeout: httpx.Timeout) -> dict
     """The timeouts the request would use without a policy."""
     current = request.extensions.get("timeout")
     return dict(current) if isinstance(current, dict) else client_timeout.as_dict()
+
+
+def log_request(request: httpx.Request, label: str, sensitive: frozenset[str]) -> None:
+    """Log what goes out at DEBUG: no query string, secret header values masked."""
+    if logger.isEnabledFor(logging.DEBUG):
+        url = request.url
+        logger.debug(
+            "%s: %s %s://%s%s headers=%s",
+            label,
+            request.method,
+            url.scheme,
+            url.netloc.decode("ascii", "replace"),
+            url.path,
+            redact_headers(request.headers.multi_items(), sensitive),
+        )
 
 
 def set_attempt_timeouts(
