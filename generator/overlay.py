@@ -102,9 +102,7 @@ def _new_document(source: SourceDocument, overlays: list[SourceDocument]) -> Ove
         found = result.locate(join_pointer("", *tokens))
         return None if found.line is None else (found.line, found.column or 1)
 
-    result = OverlaidDocument(
-        source.path, source.display, data, position_of, tuple(overlays), containers
-    )
+    result = OverlaidDocument(source.path, source.display, data, position_of, tuple(overlays), containers)
     return result
 
 
@@ -168,7 +166,9 @@ def _check_overlay(overlay: SourceDocument) -> list[Diagnostic]:
         unknown_fields(info, "/info", _INFO_FIELDS, "info")
         for name in _INFO_FIELDS:
             if not isinstance(info.get(name), str):
-                problem(join_pointer("/info", name) if name in info else "/info", f"info.{name} must be a string")
+                problem(
+                    join_pointer("/info", name) if name in info else "/info", f"info.{name} must be a string"
+                )
     if "extends" in data and not isinstance(data["extends"], str):
         problem("/extends", "extends must be a URI string")
     actions = data.get("actions")
@@ -183,12 +183,16 @@ def _check_overlay(overlay: SourceDocument) -> list[Diagnostic]:
         unknown_fields(action, pointer, _ACTION_FIELDS, f"action {index}")
         target = action.get("target")
         if not isinstance(target, str):
-            problem(pointer if "target" not in action else join_pointer(pointer, "target"),
-                    f"action {index} needs 'target': a JSONPath string")
+            problem(
+                pointer if "target" not in action else join_pointer(pointer, "target"),
+                f"action {index} needs 'target': a JSONPath string",
+            )
         else:
             syntax = _jsonpath_error(target)
             if syntax:
-                problem(join_pointer(pointer, "target"), f"action {index}: invalid JSONPath {target!r}: {syntax}")
+                problem(
+                    join_pointer(pointer, "target"), f"action {index}: invalid JSONPath {target!r}: {syntax}"
+                )
         if "description" in action and not isinstance(action["description"], str):
             problem(join_pointer(pointer, "description"), f"action {index}: description must be a string")
         remove = action.get("remove", False)
@@ -268,13 +272,21 @@ class _Applier:
             if isinstance(target, list):
                 self._append(target, update, overlay, update_pointer)
             elif not isinstance(target, dict):
-                self._error(overlay, update_pointer, f"the target {where} is a single value; only objects and arrays can be updated")
+                self._error(
+                    overlay,
+                    update_pointer,
+                    f"the target {where} is a single value; only objects and arrays can be updated",
+                )
             elif not isinstance(update, Mapping):
-                self._error(overlay, update_pointer, f"update must be an object to merge into the object at {where}")
+                self._error(
+                    overlay, update_pointer, f"update must be an object to merge into the object at {where}"
+                )
             else:
                 self._merge(target, update, overlay, update_pointer)
 
-    def _merge(self, target: dict[str, Any], update: Mapping[str, Any], overlay: SourceDocument, pointer: str) -> None:
+    def _merge(
+        self, target: dict[str, Any], update: Mapping[str, Any], overlay: SourceDocument, pointer: str
+    ) -> None:
         for key, value in update.items():
             value_pointer = join_pointer(pointer, key)
             current = target.get(key)

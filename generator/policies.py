@@ -41,7 +41,15 @@ MAX_ATTEMPTS = 10
 
 # Defaults mirror seawall_runtime's policy classes (docs/runtime-api.md).
 DEFAULT_RETRY_ON: tuple[str | int, ...] = (
-    "connection-error", "timeout", "reset", 408, 429, 500, 502, 503, 504,
+    "connection-error",
+    "timeout",
+    "reset",
+    408,
+    429,
+    500,
+    502,
+    503,
+    504,
 )
 
 RetryOn = str | int
@@ -304,7 +312,7 @@ class _Checker:
             location = self.spec.locate(parent)
         return Location(location.file, pointer, location.line, location.column)
 
-    def error(self, pointer: str, message: str, severity: Severity = "error") -> None:
+    def report(self, pointer: str, message: str, severity: Severity = "error") -> None:
         if (pointer, message) in self._seen:
             return
         self._seen.add((pointer, message))
@@ -328,9 +336,7 @@ class _Checker:
 
     def run(self) -> PolicySet:
         self._check_placement()
-        breaker, breaker_pointer = self._document_settings(
-            "x-circuit-breaker", BreakerSpec, _BREAKER_FIELDS
-        )
+        breaker, breaker_pointer = self._document_settings("x-circuit-breaker", BreakerSpec, _BREAKER_FIELDS)
         budget, budget_pointer = self._document_settings("x-retry-budget", BudgetSpec, _BUDGET_FIELDS)
         doc_timeout = self._timeout_fields(self.document, "")
         doc_retry = self._retry_fields(self.document, "")
@@ -343,9 +349,7 @@ class _Checker:
                     self._retry_fields(op.path_item, op.path_pointer),
                 )
             item_timeout, item_retry = item_levels[op.path_pointer]
-            policies.append(
-                self._operation_policy(op, [doc_timeout, item_timeout], [doc_retry, item_retry])
-            )
+            policies.append(self._operation_policy(op, [doc_timeout, item_timeout], [doc_retry, item_retry]))
         return PolicySet(
             breaker=breaker,
             budget=budget,
@@ -362,34 +366,36 @@ class _Checker:
         for path, item in paths.items() if isinstance(paths, Mapping) else ():
             if isinstance(item, Mapping):
                 levels.append((item, join_pointer("/paths", str(path)), "a Path Item", ANY_LEVEL))
-        levels += [(op.node, op.pointer, "an operation", ANY_LEVEL + OPERATION_ONLY) for op in self.operations]
+        levels += [
+            (op.node, op.pointer, "an operation", ANY_LEVEL + OPERATION_ONLY) for op in self.operations
+        ]
         for node, pointer, level, allowed in levels:
             for key in node:
                 if not isinstance(key, str) or not key.startswith("x-") or key in allowed:
                     continue
                 key_pointer = join_pointer(pointer, key)
                 if key in DOCUMENT_ONLY:
-                    self.error(key_pointer, f"{key} is allowed on the document root only, not on {level}")
+                    self.report(key_pointer, f"{key} is allowed on the document root only, not on {level}")
                 elif key in OPERATION_ONLY:
-                    self.error(key_pointer, f"{key} is allowed on operations only, not on {level}")
+                    self.report(key_pointer, f"{key} is allowed on operations only, not on {level}")
                 else:
                     self._check_lookalike(key, key_pointer)
 
     def _check_lookalike(self, key: str, pointer: str) -> None:
         close = difflib.get_close_matches(key, VOCABULARY, n=1, cutoff=0.75)
         if close:
-            self.error(pointer, f"unknown extension {key}; did you mean '{close[0]}'?", "warning")
+            self.report(pointer, f"unknown extension {key}; did you mean '{close[0]}'?", "warning")
 
     # -- shared field checks
 
     def _object(self, value: Any, pointer: str, what: str, allowed: Sequence[str]) -> bool:
         """Check ``value`` is an object with known keys only; report what is wrong."""
         if not isinstance(value, Mapping):
-            self.error(pointer, f"{what} must be an object, got {_type_name(value)}")
+            self.report(pointer, f"{what} must be an object, got {_type_name(value)}")
             return False
         for key in value:
             if key not in allowed:
-                self.error(
+                self.report(
                     join_pointer(pointer, str(key)),
                     f"unknown field '{key}' in {what}{_suggest(str(key), allowed)}",
                 )
@@ -397,30 +403,30 @@ class _Checker:
 
     def _seconds(self, value: Any, pointer: str, what: str) -> float | None:
         if not _is_number(value):
-            self.error(pointer, f"{what} must be a number of seconds, got {_type_name(value)}")
+            self.report(pointer, f"{what} must be a number of seconds, got {_type_name(value)}")
             return None
         if value <= 0:
-            self.error(pointer, f"{what} must be more than 0 seconds, got {value}")
+            self.report(pointer, f"{what} must be more than 0 seconds, got {value}")
             return None
         return float(value)
 
     def _integer(self, value: Any, pointer: str, what: str, low: int, high: int | None = None) -> int | None:
         if not isinstance(value, int) or isinstance(value, bool):
-            self.error(pointer, f"{what} must be a whole number, got {_type_name(value)}")
+            self.report(pointer, f"{what} must be a whole number, got {_type_name(value)}")
             return None
         if value < low or (high is not None and value > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            self.error(pointer, f"{what} must be {bounds}, got {value}")
+            self.report(pointer, f"{what} must be {bounds}, got {value}")
             return None
         return value
 
     def _ratio(self, value: Any, pointer: str, what: str, *, allow_zero: bool) -> float | None:
         if not _is_number(value):
-            self.error(pointer, f"{what} must be a number, got {_type_name(value)}")
+            self.report(pointer, f"{what} must be a number, got {_type_name(value)}")
             return None
         if value > 1 or value < 0 or (value == 0 and not allow_zero):
             low = "0" if allow_zero else "more than 0"
-            self.error(pointer, f"{what} must be from {low} to 1, got {value}")
+            self.report(pointer, f"{what} must be from {low} to 1, got {value}")
             return None
         return float(value)
 
@@ -428,7 +434,7 @@ class _Checker:
         self, value: Any, pointer: str, what: str, names: Sequence[str]
     ) -> tuple[RetryOn, ...] | None:
         if not isinstance(value, list) or not value:
-            self.error(pointer, f"{what} must be a non-empty list, got {_type_name(value)}")
+            self.report(pointer, f"{what} must be a non-empty list, got {_type_name(value)}")
             return None
         found: list[RetryOn] = []
         for index, item in enumerate(value):
@@ -437,13 +443,13 @@ class _Checker:
                 if 400 <= item <= 599:
                     found.append(item)
                 else:
-                    self.error(item_pointer, f"{what}: status {item} is not an error status (400-599)")
+                    self.report(item_pointer, f"{what}: status {item} is not an error status (400-599)")
             elif isinstance(item, str) and item in names:
                 found.append(item)
             else:
                 shown = repr(item) if isinstance(item, str) else _type_name(item)
                 hint = _suggest(item, names) if isinstance(item, str) else ""
-                self.error(
+                self.report(
                     item_pointer,
                     f"{what}: {shown} is not one of {', '.join(names)} or a status code 400-599{hint}",
                 )
@@ -488,7 +494,9 @@ class _Checker:
             seconds = self._seconds(value, pointer, "x-timeout")
             return {"attempt": (seconds, pointer)} if seconds is not None else {}
         if not isinstance(value, Mapping):
-            self.error(pointer, f"x-timeout must be a number of seconds or an object, got {_type_name(value)}")
+            self.report(
+                pointer, f"x-timeout must be a number of seconds or an object, got {_type_name(value)}"
+            )
             return {}
         self._object(value, pointer, "x-timeout", _TIMEOUT_FIELDS)
         fields: _Fields = {}
@@ -513,7 +521,7 @@ class _Checker:
         for name in ("attempt", "connect"):
             part = fields.get(name)
             if total is not None and part is not None and part[0] > total[0]:
-                self.error(
+                self.report(
                     part[1],
                     f"x-timeout.{name} ({part[0]:g} s) is larger than the total "
                     f"({total[0]:g} s, at #{total[1]})",
@@ -530,7 +538,7 @@ class _Checker:
         if value is False:
             return _DISABLED
         if not isinstance(value, Mapping):
-            self.error(pointer, f"x-retry must be an object or false, got {_type_name(value)}")
+            self.report(pointer, f"x-retry must be an object or false, got {_type_name(value)}")
             return {}
         self._object(value, pointer, "x-retry", ("attempts", "backoff", "on", "retry-after"))
         fields: _Fields = {}
@@ -541,16 +549,27 @@ class _Checker:
 
         if "attempts" in value:
             item_pointer = join_pointer(pointer, "attempts")
-            keep("attempts", self._integer(value["attempts"], item_pointer, "x-retry.attempts", 1, MAX_ATTEMPTS), item_pointer)
+            keep(
+                "attempts",
+                self._integer(value["attempts"], item_pointer, "x-retry.attempts", 1, MAX_ATTEMPTS),
+                item_pointer,
+            )
         if "on" in value:
             item_pointer = join_pointer(pointer, "on")
-            keep("on", self._conditions(value["on"], item_pointer, "x-retry.on", RETRY_CONDITIONS), item_pointer)
+            keep(
+                "on",
+                self._conditions(value["on"], item_pointer, "x-retry.on", RETRY_CONDITIONS),
+                item_pointer,
+            )
         if "retry-after" in value:
             item_pointer = join_pointer(pointer, "retry-after")
             if isinstance(value["retry-after"], bool):
                 keep("retry-after", value["retry-after"], item_pointer)
             else:
-                self.error(item_pointer, f"x-retry.retry-after must be true or false, got {_type_name(value['retry-after'])}")
+                self.report(
+                    item_pointer,
+                    f"x-retry.retry-after must be true or false, got {_type_name(value['retry-after'])}",
+                )
         if "backoff" in value:
             fields.update(self._backoff_fields(value["backoff"], join_pointer(pointer, "backoff")))
         return fields
@@ -570,11 +589,13 @@ class _Checker:
                 checked = raw if raw in JITTERS else None
                 if checked is None:
                     hint = _suggest(raw, JITTERS) if isinstance(raw, str) else ""
-                    self.error(item_pointer, f"{what} must be one of {', '.join(JITTERS)}, got {raw!r}{hint}")
+                    self.report(
+                        item_pointer, f"{what} must be one of {', '.join(JITTERS)}, got {raw!r}{hint}"
+                    )
             elif name == "multiplier":
                 checked = float(raw) if _is_number(raw) and raw >= 1 else None
                 if checked is None:
-                    self.error(item_pointer, f"{what} must be a number of at least 1, got {raw!r}")
+                    self.report(item_pointer, f"{what} must be a number of at least 1, got {raw!r}")
             else:
                 checked = self._seconds(raw, item_pointer, what)
             if checked is not None:
@@ -585,12 +606,14 @@ class _Checker:
 
     def _check_backoff_order(self, initial: tuple[Any, str], maximum: tuple[Any, str]) -> None:
         if maximum[0] < initial[0]:
-            self.error(
+            self.report(
                 maximum[1] or initial[1],
                 f"x-retry.backoff.max ({maximum[0]:g} s) is smaller than backoff.initial ({initial[0]:g} s)",
             )
 
-    def _merge_retry(self, op: _Operation, levels: Sequence[_Fields | str], idempotent: bool) -> tuple[RetrySpec | None, _Fields]:
+    def _merge_retry(
+        self, op: _Operation, levels: Sequence[_Fields | str], idempotent: bool
+    ) -> tuple[RetrySpec | None, _Fields]:
         merged: _Fields = {}
         disabled_at: str | None = None
         own_on: tuple[Any, str] | None = None
@@ -613,7 +636,7 @@ class _Checker:
         if not idempotent:
             repeats = [c for c in on if c != NEVER_SENT]
             if own_on is not None and repeats:
-                self.error(
+                self.report(
                     own_on[1],
                     f"{op.method.upper()} {op.path} is not idempotent, but x-retry.on lists "
                     f"{', '.join(map(str, repeats))}, which may repeat its side effect; mark the "
@@ -659,13 +682,13 @@ class _Checker:
             key = value.get("key")
             key_pointer = join_pointer(pointer, "key")
             if "key" not in value:
-                self.error(pointer, "x-idempotent needs 'key': the header that carries the idempotency key")
+                self.report(pointer, "x-idempotent needs 'key': the header that carries the idempotency key")
             elif not isinstance(key, str) or not _is_header_name(key):
-                self.error(key_pointer, f"x-idempotent.key must be an HTTP header name, got {key!r}")
+                self.report(key_pointer, f"x-idempotent.key must be an HTTP header name, got {key!r}")
             else:
                 return Idempotency(True, f"idempotency key header {key}", key), pointer
         else:
-            self.error(pointer, "x-idempotent must be true, false or {key: Header-Name}")
+            self.report(pointer, "x-idempotent must be true, false or {key: Header-Name}")
         return Idempotency(by_method, "x-idempotent is invalid"), pointer
 
     # -- one operation
@@ -682,7 +705,10 @@ class _Checker:
         retry, retry_fields = self._merge_retry(
             op, retries + [self._retry_fields(op.node, op.pointer)], idempotency.idempotent
         )
-        origins += [(f"retry.{name}" if name != "retry" else name, pointer) for name, (_, pointer) in retry_fields.items()]
+        origins += [
+            (f"retry.{name}" if name != "retry" else name, pointer)
+            for name, (_, pointer) in retry_fields.items()
+        ]
         fallback = self._fallback(op) if "x-fallback" in op.node else None
         if fallback:
             origins.append(("fallback", fallback.pointer))
@@ -711,11 +737,15 @@ class _Checker:
             return None
         on = None
         if "on" not in value:
-            self.error(pointer, "x-fallback needs 'on': the failures that use the fallback")
+            self.report(pointer, "x-fallback needs 'on': the failures that use the fallback")
         else:
-            on = self._conditions(value["on"], join_pointer(pointer, "on"), "x-fallback.on", FALLBACK_CONDITIONS)
+            on = self._conditions(
+                value["on"], join_pointer(pointer, "on"), "x-fallback.on", FALLBACK_CONDITIONS
+            )
         if ("value" in value) == ("operation" in value):
-            self.error(pointer, "x-fallback needs exactly one of 'value' (a literal) or 'operation' (an operationId)")
+            self.report(
+                pointer, "x-fallback needs exactly one of 'value' (a literal) or 'operation' (an operationId)"
+            )
             return None
         if "value" in value:
             ok = self._check_fallback_value(op, value["value"], join_pointer(pointer, "value"))
@@ -729,14 +759,16 @@ class _Checker:
         body = self._success_body(op)
         if body is None:
             if literal is not None:
-                self.error(pointer, f"x-fallback.value must be null: {op.label} has no success response with a body")
+                self.report(
+                    pointer, f"x-fallback.value must be null: {op.label} has no success response with a body"
+                )
                 return False
             return True
         if body.schema is None:
             return True
         problems = self._schema_errors(literal, body.schema_pointer)
         for problem in problems:
-            self.error(
+            self.report(
                 pointer,
                 f"x-fallback.value does not match the success response schema (#{body.schema_pointer}): {problem}",
             )
@@ -747,12 +779,12 @@ class _Checker:
         if target is None:
             return False
         if target is op:
-            self.error(pointer, f"x-fallback.operation cannot be the operation itself ({name})")
+            self.report(pointer, f"x-fallback.operation cannot be the operation itself ({name})")
             return False
         mine, theirs = self._success_body(op), self._success_body(target)
         if not _same_schema(self.document, mine, theirs):
             shown = [f"#{b.schema_pointer}" if b else "no body" for b in (mine, theirs)]
-            self.error(
+            self.report(
                 pointer,
                 f"x-fallback.operation {name} answers with {shown[1]}, which is not compatible with "
                 f"the success response of {op.label} ({shown[0]})",
@@ -761,7 +793,7 @@ class _Checker:
         mine_params = {(p["name"], p["in"]) for p, _ in self._parameters(op)}
         for param, _ in self._parameters(target):
             if param.get("required") and (param["name"], param["in"]) not in mine_params:
-                self.error(
+                self.report(
                     pointer,
                     f"x-fallback.operation {name} needs {param['in']} parameter '{param['name']}', "
                     f"which {op.label} does not have",
@@ -777,13 +809,15 @@ class _Checker:
         if not self._object(value, pointer, "x-compensation", ("operation", "args")):
             return None
         if "operation" not in value:
-            self.error(pointer, "x-compensation needs 'operation': the operationId that undoes this call")
+            self.report(pointer, "x-compensation needs 'operation': the operationId that undoes this call")
             return None
-        target = self._operation_named(value["operation"], join_pointer(pointer, "operation"), "x-compensation.operation")
+        target = self._operation_named(
+            value["operation"], join_pointer(pointer, "operation"), "x-compensation.operation"
+        )
         args = value.get("args", {})
         args_pointer = join_pointer(pointer, "args")
         if not isinstance(args, Mapping):
-            self.error(args_pointer, f"x-compensation.args must be an object, got {_type_name(args)}")
+            self.report(args_pointer, f"x-compensation.args must be an object, got {_type_name(args)}")
             return None
         if target is None:
             return None
@@ -806,7 +840,7 @@ class _Checker:
                 where = "body"
             else:
                 choices = list(params) + sorted(body_props or ())
-                self.error(
+                self.report(
                     arg_pointer,
                     f"x-compensation.args: {target.label} has no parameter or body property "
                     f"'{name}'{_suggest(str(name), choices)}",
@@ -820,14 +854,16 @@ class _Checker:
                 result.append(CompensationArg(str(name), where, value=raw))
         for name, param in params.items():
             if (param.get("required") or param["in"] == "path") and name not in args:
-                self.error(
+                self.report(
                     pointer,
                     f"x-compensation.args misses required {param['in']} parameter '{name}' of {target.label}",
                 )
                 ok = False
         if body is not None and body.required:
             for name in sorted(body_required - set(args)):
-                self.error(pointer, f"x-compensation.args misses required body property '{name}' of {target.label}")
+                self.report(
+                    pointer, f"x-compensation.args misses required body property '{name}' of {target.label}"
+                )
                 ok = False
         return tuple(result) if ok else None
 
@@ -840,33 +876,42 @@ class _Checker:
             body = self._success_body(op) if source == "$response.body" else self._request_body(op)
             what = "success response" if source == "$response.body" else "request body"
             if body is None:
-                self.error(pointer, f"{expression}: {op.label} has no {what} with a JSON body")
+                self.report(pointer, f"{expression}: {op.label} has no {what} with a JSON body")
                 return False
             tokens = [_unescape(t) for t in fragment.split("/")[1:]] if fragment else []
             if _schema_has(self.document, body.schema, tokens) is False:
-                self.error(pointer, f"{expression}: the {what} schema (#{body.schema_pointer}) has no field {fragment}")
+                self.report(
+                    pointer,
+                    f"{expression}: the {what} schema (#{body.schema_pointer}) has no field {fragment}",
+                )
                 return False
             return True
-        for prefix, place in (("$request.path.", "path"), ("$request.query.", "query"), ("$request.header.", "header")):
+        for prefix, place in (
+            ("$request.path.", "path"),
+            ("$request.query.", "query"),
+            ("$request.header.", "header"),
+        ):
             if expression.startswith(prefix) and not fragment:
-                name = expression[len(prefix):]
+                name = expression[len(prefix) :]
                 fold = place == "header"
                 names = [p["name"] for p, _ in self._parameters(op) if p["in"] == place]
                 if not any(n == name or (fold and n.lower() == name.lower()) for n in names):
-                    self.error(
+                    self.report(
                         pointer,
                         f"{expression}: {op.label} has no {place} parameter '{name}'{_suggest(name, names)}",
                     )
                     return False
                 return True
         if expression.startswith("$response.header.") and not fragment:
-            name = expression[len("$response.header."):]
+            name = expression[len("$response.header.") :]
             headers = self._success_response_headers(op)
             if name.lower() not in {str(h).lower() for h in headers}:
-                self.error(pointer, f"{expression}: the success response of {op.label} declares no header '{name}'")
+                self.report(
+                    pointer, f"{expression}: the success response of {op.label} declares no header '{name}'"
+                )
                 return False
             return True
-        self.error(
+        self.report(
             pointer,
             f"{expression!r} is not a runtime expression seawall understands ($response.body#/…, "
             "$request.body#/…, $request.path.…, $request.query.…, $request.header.…, $response.header.…)",
@@ -877,17 +922,23 @@ class _Checker:
 
     def _operation_named(self, name: Any, pointer: str, what: str) -> _Operation | None:
         if not isinstance(name, str):
-            self.error(pointer, f"{what} must be an operationId, got {_type_name(name)}")
+            self.report(pointer, f"{what} must be an operationId, got {_type_name(name)}")
             return None
         target = self.by_id.get(name)
         if target is None:
-            self.error(pointer, f"{what}: no operation has operationId '{name}'{_suggest(name, list(self.by_id))}")
+            self.report(
+                pointer, f"{what}: no operation has operationId '{name}'{_suggest(name, list(self.by_id))}"
+            )
         return target
 
     def _deref(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow local ``$ref``s (a few hops) to the node they name."""
         for _ in range(16):
-            if not (isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#")):
+            if not (
+                isinstance(node, Mapping)
+                and isinstance(node.get("$ref"), str)
+                and node["$ref"].startswith("#")
+            ):
                 break
             pointer = node["$ref"][1:]
             node = _at_pointer(self.document, pointer)
@@ -900,7 +951,11 @@ class _Checker:
             listed = owner.get("parameters")
             for index, raw in enumerate(listed if isinstance(listed, list) else ()):
                 param, pointer = self._deref(raw, join_pointer(base, "parameters", index))
-                if isinstance(param, Mapping) and isinstance(param.get("name"), str) and isinstance(param.get("in"), str):
+                if (
+                    isinstance(param, Mapping)
+                    and isinstance(param.get("name"), str)
+                    and isinstance(param.get("in"), str)
+                ):
                     found[(param["name"], param["in"])] = (param, pointer)
         return list(found.values())
 
@@ -958,7 +1013,9 @@ class _Checker:
         # The whole document is the root resource so "#/components/…" refs resolve;
         # its own keys (openapi, paths, …) are not schema keywords and are ignored.
         root["$ref"] = "#" + schema_pointer
-        validator_class = jsonschema.Draft202012Validator if _is_31(self.document) else jsonschema.Draft4Validator
+        validator_class = (
+            jsonschema.Draft202012Validator if _is_31(self.document) else jsonschema.Draft4Validator
+        )
         errors = sorted(validator_class(root).iter_errors(value), key=lambda e: list(e.absolute_path))
         return [f"{_instance_path(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
@@ -1016,7 +1073,11 @@ def _validation_document(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def _resolved_schema(document: Mapping[str, Any], schema: Any) -> Any:
     for _ in range(16):
-        if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#"):
+        if (
+            isinstance(schema, Mapping)
+            and isinstance(schema.get("$ref"), str)
+            and schema["$ref"].startswith("#")
+        ):
             schema = _at_pointer(document, schema["$ref"][1:])
         else:
             break
@@ -1089,4 +1150,3 @@ def _object_properties(document: Mapping[str, Any], schema: Any) -> tuple[set[st
     if schema.get("oneOf") or schema.get("anyOf"):
         return None, required
     return (None if open_ended and not names else names), required
-

@@ -75,7 +75,11 @@ def _seconds(value: float) -> str:
 def _timeout_text(timeout: TimeoutSpec) -> str:
     parts = [
         f"{name} {_seconds(value)}"
-        for name, value in (("connect", timeout.connect), ("attempt", timeout.attempt), ("total", timeout.total))
+        for name, value in (
+            ("connect", timeout.connect),
+            ("attempt", timeout.attempt),
+            ("total", timeout.total),
+        )
         if value is not None
     ]
     return ", ".join(parts) or "none"
@@ -182,7 +186,9 @@ def _operation_json(op: OperationPolicy) -> dict[str, Any]:
 def _fallback_json(fallback: FallbackSpec | None) -> dict[str, Any] | None:
     if fallback is None:
         return None
-    chosen: dict[str, Any] = {"value": fallback.value} if fallback.has_value else {"operation": fallback.operation}
+    chosen: dict[str, Any] = (
+        {"value": fallback.value} if fallback.has_value else {"operation": fallback.operation}
+    )
     return {"on": list(fallback.on), **chosen}
 
 
@@ -190,9 +196,11 @@ def _compensation_json(compensation: CompensationSpec | None) -> dict[str, Any] 
     if compensation is None:
         return None
     args = {
-        arg.name: {"target": arg.target, "expression": arg.expression}
-        if arg.expression is not None
-        else {"target": arg.target, "value": arg.value}
+        arg.name: (
+            {"target": arg.target, "expression": arg.expression}
+            if arg.expression is not None
+            else {"target": arg.target, "value": arg.value}
+        )
         for arg in compensation.args
     }
     return {"operation": compensation.operation, "args": args}

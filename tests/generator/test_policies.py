@@ -301,7 +301,9 @@ def test_backoff_max_below_initial(tmp_path: Path) -> None:
 
 
 def test_unknown_jitter_and_retry_condition(tmp_path: Path) -> None:
-    found, text = problems(tmp_path, root="x-retry: {backoff: {jitter: ful}, on: [timeout, 200, conection-error]}")
+    found, text = problems(
+        tmp_path, root="x-retry: {backoff: {jitter: ful}, on: [timeout, 200, conection-error]}"
+    )
     messages = {d.location.pointer: d.message for d in found}
     assert messages == {
         "/x-retry/backoff/jitter": "x-retry.backoff.jitter must be one of full, equal, decorrelated, none, "

@@ -91,7 +91,7 @@ def test_table_has_document_settings_then_one_aligned_row_per_operation(policy_s
         "TIMEOUT": "connect 1s, attempt 2.5s, total 10s",
         "RETRY": "4 attempts on connection-error,timeout,503; backoff 0.1s x2 up to 5s, full jitter",
         "FALLBACK": "-",
-        "COMPENSATION": "cancelOrder(orderId=$response.body#/id, reason=\"rollback\")",
+        "COMPENSATION": 'cancelOrder(orderId=$response.body#/id, reason="rollback")',
     }
     assert rows["listOrders"]["FALLBACK"] == 'value {"items":[]} on circuit-open,exhausted'
     assert rows["getOrder"]["FALLBACK"] == "operation getReplicaOrder on 503"
