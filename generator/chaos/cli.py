@@ -175,6 +175,13 @@ def _read_fault_file(path: Path) -> FaultSet:
     return fault_set_from_json(data, str(path))
 
 
+def _without_userinfo(url: str) -> str:
+    """The URL with any ``user:password@`` removed, for printing."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
+
+
 async def _serve(config: ProxyConfig, state: ChaosState) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -184,7 +191,8 @@ async def _serve(config: ProxyConfig, state: ChaosState) -> None:
     def ready(server: HttpServer) -> None:
         print(
             f"seawall chaos: listening on http://{config.host}:{server.port}, "
-            f"forwarding to {config.upstream}; admin API at {config.admin_prefix}",
+            f"forwarding to {_without_userinfo(config.upstream)}; "
+            f"admin API at {config.admin_prefix}",
             flush=True,
         )
 

@@ -9,6 +9,7 @@ decompression). Forwarded/answered/failed requests are counted in the state.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from urllib.parse import quote
 
 import httpx
 
@@ -67,7 +68,8 @@ class ForwardingApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return  # no lifespan or websocket support: nothing to set up
-        url = self.upstream + scope["raw_path"].decode("latin-1")
+        raw_path = scope.get("raw_path") or quote(scope["path"]).encode()
+        url = self.upstream + raw_path.decode("latin-1")
         if scope["query_string"]:
             url += "?" + scope["query_string"].decode("latin-1")
         headers = [(k, v) for k, v in end_to_end(scope["headers"]) if k != b"host"]

@@ -138,6 +138,7 @@ class ChaosProxy:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._server = None  # refresh() has nothing to act on any more
 
     def __enter__(self) -> ChaosProxy:
         return self.start()

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from seawall.chaos.faults import FaultSet, Outage, OutageKind
 from seawall.chaos.planner import Clock, Plan, Planner
 
+#: Distinct ``"METHOD /path"`` keys counted before the rest go under OTHER_ROUTES.
+MAX_ROUTES = 10_000
+OTHER_ROUTES = "(other)"
+
 
 @dataclass(frozen=True)
 class ChaosStats:
@@ -25,7 +29,8 @@ class ChaosStats:
     plus ``delay`` for those that also got added latency. ``forwarded``:
     requests sent upstream; ``answered``: of those, how many got an upstream
     response; ``upstream_errors``: how many failed to reach it. ``requests``:
-    received requests per ``"METHOD /path"``. Connections refused while the
+    received requests per ``"METHOD /path"`` (after ``MAX_ROUTES`` distinct
+    ones, the rest are counted under ``"(other)"``). Connections refused while the
     listening socket is closed never reach the proxy and are not counted.
     """
 
@@ -64,7 +69,11 @@ class ChaosState:
         with self._lock:
             plan = self._planner.plan(method, path)
             self._counts["received"] += 1
-            self._requests[f"{method.upper()} {path}"] += 1
+            route = f"{method.upper()} {path}"
+            if route in self._requests or len(self._requests) < MAX_ROUTES:
+                self._requests[route] += 1
+            else:  # bounded memory for a long run over many distinct paths
+                self._requests[OTHER_ROUTES] += 1
             self._faults[plan.action] += 1
             if plan.delay > 0:
                 self._faults["delay"] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from seawall.chaos import ErrorFault, FaultSet, Outage, RoutePattern, Rule, faul
 from seawall.chaos.proxy import ChaosProxy
 from seawall.diagnostics import SpecError
 
-FULL = {
+FULL: dict[str, Any] = {
     "seed": 42,
     "hang_limit": 5.0,
     "rules": [

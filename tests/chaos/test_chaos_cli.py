@@ -12,7 +12,7 @@ import pytest
 from chaos_upstream import Upstream
 
 from seawall.chaos import ErrorFault, FaultSet, Outage, RoutePattern, Rule
-from seawall.chaos.cli import _fault_set, build_parser, main
+from seawall.chaos.cli import _fault_set, _without_userinfo, build_parser, main
 
 
 def faults_of(*argv: str) -> FaultSet:
@@ -138,3 +138,7 @@ def test_runs_as_a_process_and_is_driven_through_the_admin_api(
     finally:
         process.terminate()
         assert process.wait(10) == 0  # SIGTERM is a clean stop
+
+
+def test_printed_upstream_hides_credentials() -> None:
+    assert _without_userinfo("https://user:secret@h.example:8443/api") == "https://h.example:8443/api"

@@ -164,3 +164,14 @@ def test_first_matching_rule_applies_and_others_pass() -> None:
     assert p.plan("GET", "/orders/1") == Plan("error", status=500)
     only_orders = planner(orders)
     assert only_orders.plan("GET", "/orders/1") == Plan()
+
+
+def test_route_counters_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seawall.chaos import state as state_module
+
+    monkeypatch.setattr(state_module, "MAX_ROUTES", 2)
+    state = state_module.ChaosState()
+    for path in ["/a", "/b", "/c", "/a", "/d"]:
+        state.plan("GET", path)
+    assert state.stats().requests == {"GET /a": 2, "GET /b": 1, "(other)": 2}
+    assert state.stats().received == 5

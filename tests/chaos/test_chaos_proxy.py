@@ -207,3 +207,10 @@ def test_same_seed_same_fault_sequence_and_exact_counts(upstream: tuple[Upstream
     }
     assert stats.forwarded == stats.answered == expected.count("200")
     assert upstream[0].count("GET /x") == 2 * expected.count("200")
+
+
+def test_a_hang_ends_in_a_reset_after_the_hang_limit(proxy: ChaosProxy) -> None:
+    proxy.set_faults(FaultSet((Rule(hang=1.0),), hang_limit=0.2))
+    with client(timeout=10) as http, pytest.raises(DROPPED):
+        http.get(proxy.url + "/pets")
+    assert proxy.stats().faults == {"hang": 1}
