@@ -246,8 +246,8 @@ def _type_name(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if _is_number(value):
-        return "a number"
+    if isinstance(value, (int, float)):
+        return "a number" if _is_number(value) else repr(value)
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
