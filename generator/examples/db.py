@@ -62,6 +62,9 @@ class Database:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # In WAL mode, NORMAL survives a crash of the process (commits are never
+        # torn); only a power cut can lose the last commits, not split them.
+        connection.execute("PRAGMA synchronous=NORMAL")
         return connection
 
     def run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from seawall.examples.apps import ServiceName
-from seawall.examples.testing import running_services
+from seawall.examples.testing import running_service, running_services
 
 # A stock level small enough that tests can run it out.
 TEST_STOCK = 10
@@ -27,19 +27,25 @@ def service_urls(tmp_path: Path) -> Iterator[dict[ServiceName, str]]:
         yield urls
 
 
-@pytest.fixture
-def orders(service_urls: dict[ServiceName, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service_urls["orders"], timeout=10) as client:
-        yield client
+def _client(name: ServiceName, tmp_path: Path) -> Iterator[httpx.Client]:
+    with running_service(name, tmp_path / f"{name}.db", stock=TEST_STOCK) as url:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            yield client
 
 
 @pytest.fixture
-def inventory(service_urls: dict[ServiceName, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service_urls["inventory"], timeout=10) as client:
-        yield client
+def orders(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client for an order service of its own."""
+    yield from _client("orders", tmp_path)
 
 
 @pytest.fixture
-def payments(service_urls: dict[ServiceName, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service_urls["payments"], timeout=10) as client:
-        yield client
+def inventory(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client for an inventory service of its own (TEST_STOCK units per item)."""
+    yield from _client("inventory", tmp_path)
+
+
+@pytest.fixture
+def payments(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client for a payment service of its own."""
+    yield from _client("payments", tmp_path)
