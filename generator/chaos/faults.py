@@ -245,7 +245,12 @@ def _numbers(reader: _Reader, data: Mapping[str, object], pointer: str, keys: li
 
 def _read_outage(reader: _Reader, value: object, pointer: str) -> Outage | None:
     data = reader.obj(value, pointer, frozenset(["start", "end", "kind"]))
-    if not _numbers(reader, data, pointer, ["start", "end"]) or not data:
+    if not isinstance(value, Mapping):
+        return None
+    if not {"start", "end"} <= set(data):
+        reader.problem(pointer, "an outage needs 'start' and 'end' (seconds after start)")
+        return None
+    if not _numbers(reader, data, pointer, ["start", "end"]):
         return None
     kind = data.get("kind", 503)
     if isinstance(kind, str) and kind.isdigit():
@@ -275,6 +280,8 @@ def _read_rule(reader: _Reader, value: object, pointer: str) -> Rule | None:
     for i, item in enumerate(reader.array(data.get("errors", []), join_pointer(pointer, "errors"))):
         here = join_pointer(pointer, "errors", i)
         fields = reader.obj(item, here, frozenset(["status", "rate"]))
+        if not isinstance(item, Mapping):
+            continue
         status, rate = fields.get("status"), fields.get("rate")
         if not isinstance(status, int) or isinstance(status, bool) or not _is_number(rate):
             reader.problem(here, "an error needs an integer 'status' and a number 'rate'")

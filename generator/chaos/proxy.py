@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,10 @@ from seawall.chaos.middleware import ChaosMiddleware
 from seawall.chaos.planner import Clock
 from seawall.chaos.server import HttpServer
 from seawall.chaos.state import ChaosState, ChaosStats
+
+log = logging.getLogger("seawall.chaos")
+
+_REBIND_INTERVAL = 1.0  # seconds between attempts to listen again after a failure
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,15 @@ async def _govern_listener(server: HttpServer, state: ChaosState) -> None:
     try:
         while True:
             changed.clear()
-            await _apply_listener_state(server, state)
+            wait = state.next_listener_change()
             try:
-                await asyncio.wait_for(changed.wait(), state.next_listener_change())
+                await _apply_listener_state(server, state)
+            except OSError as err:
+                # Someone else took the port while it was closed: keep trying.
+                log.error("cannot listen again on %s:%s: %s", server.host, server.port, err)
+                wait = _REBIND_INTERVAL if wait is None else min(wait, _REBIND_INTERVAL)
+            try:
+                await asyncio.wait_for(changed.wait(), wait)
             except asyncio.TimeoutError:
                 pass
     finally:

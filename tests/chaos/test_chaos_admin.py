@@ -53,6 +53,8 @@ def test_json_problems_carry_pointers() -> None:
         "rules": [
             {"reset": "often", "errors": [{"status": 200, "rate": 0.1}]},
             {"outages": [{"start": 5, "end": 1}], "match": [7, "nope"]},
+            {"outages": [{"start": 5}, 3], "errors": ["x"]},
+            "rule",
         ],
     }
     with pytest.raises(SpecError) as caught:
@@ -65,6 +67,11 @@ def test_json_problems_carry_pointers() -> None:
         "faults.json (#/rules/1/match/1): error: route pattern 'nope' must be "
         "'[METHOD[,METHOD…]] /path-glob'",
         "faults.json (#/rules/1/outages/0): error: outage end (1) must be after its start (5)",
+        "faults.json (#/rules/2/errors/0): error: expected a JSON object",
+        "faults.json (#/rules/2/outages/0): error: an outage needs 'start' and 'end' "
+        "(seconds after start)",
+        "faults.json (#/rules/2/outages/1): error: expected a JSON object",
+        "faults.json (#/rules/3): error: expected a JSON object",
     ]
 
 
