@@ -22,6 +22,7 @@ setup(
     install_requires=[
         "jinja2>=3.1",
         "openapi-spec-validator>=0.7",
+        "jsonschema>=4.18",
         "pydantic>=2.6,<3",
         "httpx>=0.27",
         "black>=24.1",
