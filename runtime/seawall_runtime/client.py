@@ -24,6 +24,7 @@ from seawall_runtime.keyed import PerKey
 from seawall_runtime.operation import DEFAULT_IDEMPOTENCY_HEADER, Operation, is_idempotent_method
 from seawall_runtime.outcome import Outcome
 from seawall_runtime.policies import BreakerPolicy, BudgetPolicy, Policy
+from seawall_runtime.telemetry import combine_hooks, telemetry_hooks
 from seawall_runtime.transport import (
     MAX_REDIRECTS,
     BodyReader,
@@ -63,7 +64,7 @@ class _Core:
         self.policy = policy or DEFAULT_POLICY
         self.breaker_policy = breaker
         self.max_response_bytes = max_response_bytes
-        self.hooks = hooks or Hooks()
+        self.hooks = combine_hooks(hooks, telemetry_hooks())
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random_module.Random()
         self.sensitive_headers = frozenset(name.lower() for name in sensitive_headers)

@@ -289,3 +289,44 @@ def test_controller_refuses_misuse(clock: FakeClock) -> None:
     )
     with pytest.raises(RuntimeError, match="out of order"):
         controller.resume()
+
+
+def test_total_outage_load_stays_near_the_budget_ratio(clock: FakeClock) -> None:
+    script = Script([503], clock)
+    tiny = Backoff(initial=0.001, max=0.001, jitter="none")
+    policy = Policy(retry=RetryPolicy(attempts=5, backoff=tiny))
+    c = client(script, clock, policy, budget=BudgetPolicy(ratio=0.2, floor=10, window=10))
+    calls = 1000
+    for _ in range(calls):
+        c.request("GET", "/r")
+        clock.advance(0.05)  # 20 calls a second, over 50 seconds
+    # Without a budget this would be 5000 requests; each 10 s window allows
+    # 10 + 20% of its calls in retries.
+    windows = 1000 * 0.054 / 10 + 1
+    assert len(script.requests) <= calls * 1.2 + 10 * windows
+    assert len(script.requests) > calls * 1.1  # retries did happen
+
+
+def test_breaker_per_operation_isolates_operations(clock: FakeClock) -> None:
+    script = Script([500], clock)
+    c = client(script, clock, Policy(retry=None), breaker=BreakerPolicy(minimum_calls=1, per_operation=True))
+    c.request("GET", "/r", operation=Operation("a", "GET", "/r"))
+    with pytest.raises(CircuitOpen, match="api.test:80 a"):
+        c.request("GET", "/r", operation=Operation("a", "GET", "/r"))
+    assert c.request("GET", "/r", operation=Operation("b", "GET", "/r")).status == 500
+
+
+def test_fallback_on_deadline_and_budget(clock: FakeClock) -> None:
+    slow = Policy(
+        timeout=TimeoutPolicy(total=1),
+        retry=RetryPolicy(backoff=FIXED),
+        fallback=FallbackPolicy(on=frozenset({"deadline"}), value="late"),
+    )
+    outcome = client(Script([httpx.ReadTimeout("x")], clock, cost=2), clock, slow).request("GET", "/r")
+    assert outcome.fallback_value == "late"
+    spent = Policy(
+        retry=RetryPolicy(backoff=FIXED),
+        fallback=FallbackPolicy(on=frozenset({"budget"}), value="spent"),
+    )
+    c = client(Script([503], clock), clock, spent, budget=BudgetPolicy(ratio=0, floor=0))
+    assert c.request("GET", "/r").fallback_value == "spent"

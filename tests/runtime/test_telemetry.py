@@ -1,0 +1,59 @@
+"""OpenTelemetry spans and metrics (when the SDK is installed) and hook fan-out."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from seawall_runtime import Backoff, FakeClock, Hooks, Policy, ResilientClient, RetryPolicy
+from seawall_runtime.telemetry import combine_hooks
+
+
+def test_each_attempt_is_a_client_span() -> None:
+    sdk_trace = pytest.importorskip(
+        "opentelemetry.sdk.trace", reason="opentelemetry-sdk (an optional extra) is not installed"
+    )
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    statuses = iter([503, 200])
+    client = ResilientClient(
+        "http://api.test",
+        transport=httpx.MockTransport(lambda request: httpx.Response(next(statuses))),
+        policy=Policy(retry=RetryPolicy(backoff=Backoff(initial=0.01))),
+        clock=FakeClock(),
+    )
+    client.request("GET", "/pets")
+    spans = exporter.get_finished_spans()
+    attributes = [dict(span.attributes or {}) for span in spans]
+    assert [a["http.response.status_code"] for a in attributes] == [503, 200]
+    assert [a["seawall.attempt"] for a in attributes] == [1, 2]
+    assert spans[0].kind == trace.SpanKind.CLIENT
+    assert not spans[0].status.is_ok and spans[1].status.is_unset
+
+
+def test_combined_hooks_call_every_target() -> None:
+    seen: list[str] = []
+    first = Hooks(on_retry=lambda event: seen.append("first"))
+    second = Hooks(on_retry=lambda event: seen.append("second"), on_fallback=lambda event: None)
+    combined = combine_hooks(first, None, second)
+    assert combined.on_retry is not None and combined.on_attempt_end is None
+    combined.on_retry(object())  # type: ignore[arg-type]
+    assert seen == ["first", "second"]
+    assert combine_hooks(first, None) is first
+
+
+def test_without_opentelemetry_clients_carry_only_their_own_hooks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from seawall_runtime import telemetry
+
+    monkeypatch.setattr(telemetry, "_AVAILABLE", False)
+    mine = Hooks(on_retry=lambda event: None)
+    assert ResilientClient(hooks=mine)._core.hooks is mine
+    assert ResilientClient()._core.hooks == Hooks()
