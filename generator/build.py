@@ -37,7 +37,7 @@ class BuildOptions:
 
 # Names the generated client constructor already uses.
 CONSTRUCTOR_ARGUMENTS = frozenset(
-    {"self", "base_url", "http", "transport", "policy", "headers", "verify", "breaker", "budget"}
+    {"self", "base_url", "http", "transport", "policy", "headers", "verify", "breaker", "budget", "hooks", "codegen"}
 )
 
 _SEMVER = re.compile(

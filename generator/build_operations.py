@@ -13,7 +13,10 @@ from seawall.naming import Namer, class_name, pascal_case, variable_name
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # Keyword arguments every generated method has; parameters get renamed around them.
-METHOD_ARGUMENTS = frozenset({"self", "body", "timeout", "retry", "idempotency_key", "fallback"})
+METHOD_ARGUMENTS = frozenset(
+    {"self", "body", "timeout", "retry", "idempotency_key", "fallback", "response"}
+    | {"models", "httpx", "ssl"}  # modules the client module names
+)
 # Client attributes an operation method must not replace.
 CLIENT_MEMBERS = frozenset({"close", "aclose", "runtime"})
 

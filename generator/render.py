@@ -1,0 +1,658 @@
+"""Render stage: :class:`seawall.ir.Api` → the files of the client project.
+
+Everything a template prints is computed here into small view objects:
+annotations, escaped literals, docstrings, imports. Templates only loop and
+look up. Text from the spec reaches code only through :func:`py_literal`
+(``repr``) or :func:`docstring` (escaped), and TOML only through
+:func:`toml_string`.
+
+The generated package (``<import_name>/``):
+
+* ``models.py`` – pydantic models, enums and type aliases for the schemas;
+* ``errors.py`` – ``ApiError`` (subclass of the runtime's) and one subclass
+  per documented error status (``NotFoundError``, ``ServerError`` for 5XX…);
+* ``_endpoints.py`` – one ``seawall_runtime.codegen.Endpoint`` per operation;
+* ``client.py`` / ``async_client.py`` – ``Client`` and ``AsyncClient``;
+* ``__init__.py`` and ``py.typed``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http
+import json
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from seawall import ir
+from seawall.naming import class_name
+
+RUNTIME_REQUIREMENT = "seawall-runtime"
+
+
+# --- escaping ------------------------------------------------------------------------
+
+
+def py_literal(value: ir.JsonValue) -> str:
+    """A Python literal for JSON data (``repr`` escapes every string safely)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "float(" + repr(str(value)) + ")"
+    return repr(value)
+
+
+def _escape_char(char: str) -> str:
+    if char in "\n\t":
+        return char
+    if unicodedata.category(char).startswith("C") or char in "\u2028\u2029":
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return char
+
+
+def docstring(text: str, indent: str) -> str:
+    """A docstring for ``text``, indented for its block; it cannot end early.
+
+    Backslashes and quotes are escaped, control characters become escapes,
+    so a description cannot close the literal or inject code.
+    """
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    body = "\n".join(lines).replace("\\", "\\\\")
+    body = "".join(_escape_char(char) for char in body).replace('"', '\\"')
+    if "\n" not in body:
+        return f'{indent}"""{body}"""'
+    indented = "\n".join(f"{indent}{line}" if line else "" for line in body.splitlines())
+    return f'{indent}"""{indented.lstrip()}\n{indent}"""'
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F or unicodedata.category(char) in ("Cs", "Zl", "Zp"):
+            out.append(f"\\u{ord(char):04x}" if ord(char) < 0x10000 else "")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def markdown_text(text: str) -> str:
+    """Spec text for the README: one paragraph, no HTML or control characters."""
+    cleaned = "".join(char for char in text if not unicodedata.category(char).startswith("C") or char == "\n")
+    return cleaned.replace("<", "&lt;").replace(">", "&gt;").strip()
+
+
+# --- annotations ---------------------------------------------------------------------
+
+_PRIMITIVES = {
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "datetime": "datetime.datetime",
+    "date": "datetime.date",
+    "time": "datetime.time",
+    "uuid": "uuid.UUID",
+    "bytes": "bytes",
+    "base64": "Base64Bytes",
+    "any": "Any",
+    "none": "None",
+}
+
+
+@dataclass
+class Annotator:
+    """Writes annotations for one module; records the imports they need.
+
+    ``prefix`` qualifies definition names (``models.``); names in
+    ``undefined`` are not yet defined where the annotation is evaluated at
+    import time, so they become ``Any`` (a recursive alias).
+    """
+
+    prefix: str = ""
+    undefined: frozenset[str] = frozenset()
+    used: set[str] = field(default_factory=set)
+
+    def __call__(self, type_: ir.TypeRef) -> str:
+        if isinstance(type_, ir.Primitive):
+            text = _PRIMITIVES[type_.kind]
+            self.used.add(text.split(".")[0])
+            return text
+        if isinstance(type_, ir.NamedType):
+            if type_.name in self.undefined:
+                self.used.add("Any")
+                return "Any"
+            self.used.add("models")
+            return self.prefix + type_.name
+        if isinstance(type_, ir.ListOf):
+            return f"list[{self(type_.item)}]"
+        if isinstance(type_, ir.TupleOf):
+            return "tuple[" + ", ".join(self(item) for item in type_.items) + "]"
+        if isinstance(type_, ir.MapOf):
+            return f"dict[str, {self(type_.value)}]"
+        if isinstance(type_, ir.LiteralOf):
+            self.used.add("Literal")
+            return "Literal[" + ", ".join(py_literal(value) for value in type_.values) + "]"
+        if isinstance(type_, ir.Nullable):
+            return f"{self(type_.inner)} | None"
+        return self._union(type_)
+
+    def _union(self, type_: ir.UnionOf) -> str:
+        if type_.discriminator is None:
+            return " | ".join(self(option) for option in type_.options)
+        self.used.update({"Annotated", "Union", "Tag", "Discriminator", "codegen"})
+        tagged = ", ".join(
+            f"Annotated[{self(option)}, Tag({py_literal(option.name)})]"
+            for option in type_.options
+            if isinstance(option, ir.NamedType)
+        )
+        mapping = "{" + ", ".join(
+            f"{py_literal(value)}: {py_literal(name)}" for value, name in type_.discriminator.mapping
+        ) + "}"
+        rule = f"codegen.discriminator({py_literal(type_.discriminator.property_name)}, {mapping})"
+        return f"Annotated[Union[{tagged}], Discriminator({rule})]"
+
+
+def references(type_: ir.TypeRef) -> set[str]:
+    """Definition names a type mentions."""
+    if isinstance(type_, ir.NamedType):
+        return {type_.name}
+    if isinstance(type_, (ir.ListOf,)):
+        return references(type_.item)
+    if isinstance(type_, ir.MapOf):
+        return references(type_.value)
+    if isinstance(type_, ir.Nullable):
+        return references(type_.inner)
+    if isinstance(type_, (ir.TupleOf, ir.UnionOf)):
+        items = type_.items if isinstance(type_, ir.TupleOf) else type_.options
+        return set().union(*(references(item) for item in items)) if items else set()
+    return set()
+
+
+_TYPING = ("Annotated", "Any", "Literal", "TypeAlias", "Union")
+_PYDANTIC = ("Base64Bytes", "ConfigDict", "Discriminator", "Field", "Tag")
+
+
+def import_lines(used: set[str]) -> list[str]:
+    """Import statements for the names an Annotator (and the module) used."""
+    lines = [f"import {module}" for module in ("datetime", "enum", "uuid") if module in used]
+    typing_names = [name for name in _TYPING if name in used]
+    if typing_names:
+        lines.append(f"from typing import {', '.join(typing_names)}")
+    pydantic_names = [name for name in _PYDANTIC if name in used]
+    if pydantic_names:
+        lines.append(f"from pydantic import {', '.join(pydantic_names)}")
+    if "codegen" in used:
+        lines.append("from seawall_runtime import codegen")
+    if "Model" in used:
+        lines.append("from seawall_runtime.codegen import Model")
+    return lines
+
+
+# --- models ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    annotation: str
+    default: str | None  # the right-hand side, or None for a required field
+    docstring: str | None
+
+
+@dataclass(frozen=True)
+class DefinitionView:
+    kind: str  # "model", "enum", "alias"
+    name: str
+    docstring: str | None
+    base: str = "Model"
+    config: str | None = None
+    fields: tuple[FieldView, ...] = ()
+    extra_annotation: str | None = None
+    members: tuple[tuple[str, str], ...] = ()  # enum: (NAME, literal)
+    alias: str = ""
+
+
+def _ordered(definitions: dict[str, ir.Definition]) -> list[str]:
+    """Names in definition order: what a definition needs at import comes first.
+
+    Aliases need everything they name, models their base and the enums
+    of their defaults; field annotations are resolved lazily
+    (``from __future__ import annotations``).
+    """
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(name: str) -> None:
+        if state.get(name) or name not in definitions:
+            return
+        state[name] = 1
+        definition = definitions[name]
+        if isinstance(definition, ir.AliasDef):
+            needs = sorted(references(definition.type))
+        elif isinstance(definition, ir.ModelDef) and definition.base:
+            needs = [definition.base]
+        else:
+            needs = []
+        for need in needs:
+            visit(need)
+        state[name] = 2
+        order.append(name)
+
+    # Enums first: they need nothing, and field defaults name their members.
+    for name in sorted(definitions, key=lambda n: (not isinstance(definitions[n], ir.EnumDef), n)):
+        visit(name)
+    return order
+
+
+class ModelsRenderer:
+    """Views for ``models.py`` (and the annotations of the other modules)."""
+
+    def __init__(self, api: ir.Api) -> None:
+        self.definitions = {definition.name: definition for definition in api.definitions}
+        self.order = _ordered(self.definitions)
+        self.annotate = Annotator()
+
+    def views(self) -> tuple[list[DefinitionView], list[str]]:
+        """Definition views in order, and the models that need ``model_rebuild()``."""
+        views = []
+        rebuild = []
+        defined: set[str] = set()
+        for name in self.order:
+            definition = self.definitions[name]
+            pending = frozenset(self.definitions) - defined
+            if isinstance(definition, ir.ModelDef):
+                views.append(self._model(definition))
+                if any(ref in pending for f in definition.fields for ref in references(f.type)) or (
+                    definition.extra_type is not None and references(definition.extra_type) & pending
+                ):
+                    rebuild.append(name)
+            elif isinstance(definition, ir.EnumDef):
+                self.annotate.used.add("enum")
+                views.append(self._enum(definition))
+            else:
+                self.annotate.used.add("TypeAlias")
+                self.annotate.undefined = pending
+                views.append(
+                    DefinitionView("alias", name, _doc(definition.description, ""), alias=self.annotate(definition.type))
+                )
+                self.annotate.undefined = frozenset()
+            defined.add(name)
+        return views, rebuild
+
+    def _model(self, model: ir.ModelDef) -> DefinitionView:
+        fields = tuple(self._field(f) for f in model.fields)
+        extra = None
+        if model.extra_type is not None:
+            self.annotate.used.add("Field")
+            extra = f"dict[str, {self.annotate(model.extra_type)}]"
+        if model.base is None:
+            self.annotate.used.add("Model")
+        if model.extra == "forbid":
+            self.annotate.used.add("ConfigDict")
+        return DefinitionView(
+            kind="model",
+            name=model.name,
+            docstring=_doc(model.description, "    "),
+            base=model.base or "Model",
+            config='ConfigDict(extra="forbid")' if model.extra == "forbid" else None,
+            fields=fields,
+            extra_annotation=extra,
+        )
+
+    def _field(self, item: ir.Field) -> FieldView:
+        annotation = self.annotate(item.type)
+        optional = not item.required
+        if optional and not _accepts_none(item.type, self.definitions):
+            annotation += " | None"
+        default = self._default(item) if optional else None
+        arguments = []
+        if item.name != item.wire_name:
+            wire = py_literal(item.wire_name)
+            arguments = [f"validation_alias={wire}", f"serialization_alias={wire}"]
+        if arguments:
+            self.annotate.used.add("Field")
+            if default is not None:
+                key = "default_factory" if default.startswith("lambda") else "default"
+                arguments.insert(0, f"{key}={default.removeprefix('lambda: ') if key == 'default' else default}")
+            default = "Field(" + ", ".join(arguments) + ")"
+        elif default is not None and default.startswith("lambda"):
+            self.annotate.used.add("Field")
+            default = f"Field(default_factory={default})"
+        return FieldView(item.name, annotation, default, _doc(item.description, "    "))
+
+    def _default(self, item: ir.Field) -> str:
+        """The default of an optional field: the spec's when it fits the type, else None."""
+        if isinstance(item.default, ir._Missing) or item.default is None:
+            return "None"
+        literal = self._value(item.type, item.default)
+        if literal is None:
+            return "None"
+        return f"lambda: {literal}" if isinstance(item.default, (list, dict)) else literal
+
+    def _value(self, type_: ir.TypeRef, value: ir.JsonValue) -> str | None:
+        """A literal of ``value`` typed as ``type_``, or None when it does not fit."""
+        if isinstance(type_, ir.Nullable):
+            return "None" if value is None else self._value(type_.inner, value)
+        if isinstance(type_, ir.NamedType):
+            target = self.definitions.get(type_.name)
+            if isinstance(target, ir.EnumDef):
+                for member in target.members:
+                    if member.value == value and type(member.value) is type(value):
+                        return f"{target.name}.{member.name}"
+                return None
+            if isinstance(target, ir.AliasDef):
+                return self._value(target.type, value)
+            return None
+        if isinstance(type_, ir.Primitive):
+            fits = {
+                "str": isinstance(value, str),
+                "int": isinstance(value, int) and not isinstance(value, bool),
+                "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+                "bool": isinstance(value, bool),
+                "any": True,
+            }.get(type_.kind, False)
+            return py_literal(value) if fits else None
+        if isinstance(type_, ir.LiteralOf):
+            return py_literal(value) if value in type_.values else None
+        if isinstance(type_, ir.ListOf) and isinstance(value, list):
+            items = [self._value(type_.item, item) for item in value]
+            return None if None in items else "[" + ", ".join(i for i in items if i is not None) + "]"
+        return None
+
+    def _enum(self, enum: ir.EnumDef) -> DefinitionView:
+        return DefinitionView(
+            kind="enum",
+            name=enum.name,
+            docstring=_doc(enum.description, "    "),
+            base="str, enum.Enum" if enum.kind == "str" else "enum.IntEnum",
+            members=tuple((member.name, py_literal(member.value)) for member in enum.members),
+        )
+
+
+def _accepts_none(type_: ir.TypeRef, definitions: dict[str, ir.Definition]) -> bool:
+    if isinstance(type_, ir.Nullable) or type_ in (ir.Primitive("none"), ir.Primitive("any")):
+        return True
+    if isinstance(type_, ir.NamedType):
+        target = definitions.get(type_.name)
+        return isinstance(target, ir.AliasDef) and _accepts_none(target.type, {})
+    return False
+
+
+def _doc(text: str | None, indent: str) -> str | None:
+    return docstring(text, indent) if text else None
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+def error_class_name(status: str) -> str:
+    """``404`` → ``NotFoundError``; ``5XX`` → ``ServerError``; ``default`` → ``DefaultResponseError``."""
+    ranges = {"4XX": "ClientError", "5XX": "ServerError", "DEFAULT": "DefaultResponseError"}
+    if status.upper() in ranges:
+        return ranges[status.upper()]
+    try:
+        phrase = http.HTTPStatus(int(status)).phrase
+    except ValueError:
+        return f"Status{class_name(status, fallback='')}Error"
+    name = class_name(phrase)
+    return name if name.endswith("Error") else name + "Error"
+
+
+@dataclass(frozen=True)
+class ArgumentView:
+    name: str
+    annotation: str
+    default: str | None  # None: required
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    status_literal: str
+    kind_literal: str
+    annotation: str | None
+    error: str | None  # error class name
+
+
+@dataclass(frozen=True)
+class OperationView:
+    name: str
+    constant: str  # the Endpoint's name in _endpoints.py
+    docstring: str
+    detailed_docstring: str
+    positional: tuple[ArgumentView, ...]
+    keyword: tuple[ArgumentView, ...]
+    call_args: tuple[tuple[str, str], ...]  # (argument key, variable) for the args mapping
+    has_body: bool
+    returns: str
+    operation_args: str  # Operation(...) arguments
+    params: tuple[str, ...]  # Param(...) expressions
+    body: str | None  # Body(...) expression
+    replies: tuple[ReplyView, ...]
+
+
+class OperationsRenderer:
+    def __init__(self, api: ir.Api, definitions: dict[str, ir.Definition]) -> None:
+        self.api = api
+        self.definitions = definitions
+        self.annotate = Annotator(prefix="models.")
+        self.error_classes: dict[str, str] = {}  # class name → docstring text
+
+    def views(self) -> list[OperationView]:
+        return [self._operation(op) for op in self.api.operations]
+
+    def _operation(self, op: ir.Operation) -> OperationView:
+        success = [r for r in op.responses if r.is_success] or [r for r in op.responses if r.status == "default"]
+        returns = self._returns(success)
+        positional: list[ArgumentView] = []
+        required: list[ArgumentView] = []
+        optional: list[ArgumentView] = []
+        for param in op.parameters:
+            annotation = self.annotate(param.type)
+            if param.location == "path":
+                positional.append(ArgumentView(param.name, annotation, None))
+            elif param.required:
+                required.append(ArgumentView(param.name, annotation, None))
+            else:
+                optional.append(ArgumentView(param.name, _optional(annotation, param.type, self.definitions), "None"))
+        if op.body is not None:
+            annotation = self.annotate(op.body.type)
+            if op.body.required:
+                positional.append(ArgumentView("body", annotation, None))
+            else:
+                optional.append(ArgumentView("body", _optional(annotation, op.body.type, self.definitions), "None"))
+        replies = tuple(self._reply(r, r in success) for r in op.responses)
+        summary = op.summary or op.description or f"{op.method} {op.path}"
+        text = summary if op.description in (None, summary) else f"{summary}\n\n{op.description}"
+        if op.deprecated:
+            text = "Deprecated.\n\n" + text
+        return OperationView(
+            name=op.name,
+            constant=op.name.upper(),
+            docstring=docstring(text, "        "),
+            detailed_docstring=docstring(
+                f"{summary}\n\nReturns the value with its status, headers, idempotency key and attempts.", "        "
+            ),
+            positional=tuple(positional),
+            keyword=tuple(required + optional),
+            call_args=tuple((py_literal(p.name), p.name) for p in op.parameters),
+            has_body=op.body is not None,
+            returns=returns,
+            operation_args=self._operation_args(op),
+            params=tuple(
+                f"Param({py_literal(p.name)}, {py_literal(p.wire_name)}, {py_literal(p.location)}, "
+                f"{py_literal(p.style)}, {p.explode}{', allow_reserved=True' if p.allow_reserved else ''})"
+                for p in op.parameters
+            ),
+            body=None
+            if op.body is None
+            else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self.annotate(op.body.type)})",
+            replies=replies,
+        )
+
+    def _operation_args(self, op: ir.Operation) -> str:
+        args = [py_literal(op.operation_id), py_literal(op.method), py_literal(op.path)]
+        if op.idempotency_key_header:
+            args.append(f"idempotency_key_header={py_literal(op.idempotency_key_header)}")
+        return ", ".join(args)
+
+    def _returns(self, success: list[ir.Response]) -> str:
+        annotations: list[str] = []
+        for response in success:
+            text = self.annotate(response.type) if response.type is not None else "None"
+            if text not in annotations:
+                annotations.append(text)
+        if not annotations:
+            return "None"
+        if "None" in annotations and len(annotations) > 1:
+            annotations = [a for a in annotations if a != "None"] + ["None"]
+        return " | ".join(annotations)
+
+    def _reply(self, response: ir.Response, is_success: bool) -> ReplyView:
+        annotation = self.annotate(response.type) if response.type is not None else None
+        error = None
+        if not is_success:
+            error = error_class_name(response.status)
+            self.error_classes.setdefault(error, _error_text(response.status))
+        return ReplyView(py_literal(response.status), py_literal(response.kind), annotation, error)
+
+
+def _optional(annotation: str, type_: ir.TypeRef, definitions: dict[str, ir.Definition]) -> str:
+    return annotation if _accepts_none(type_, definitions) else f"{annotation} | None"
+
+
+def _error_text(status: str) -> str:
+    if status == "default":
+        return "The server answered with a status the operation documents as `default`."
+    if "X" in status.upper():
+        return f"The server answered with a {status.upper()} status."
+    try:
+        return f"The server answered {status} {http.HTTPStatus(int(status)).phrase}."
+    except ValueError:
+        return f"The server answered {status}."
+
+
+# --- the package -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    argument: str
+    annotation: str
+    target: str  # "headers", "query", "cookies", "basic"
+    name: str  # literal of the header/param/cookie name
+    value: str  # expression
+
+
+def _credentials(api: ir.Api) -> list[CredentialView]:
+    views = []
+    for scheme in api.security_schemes:
+        if scheme.kind == "basic":
+            views.append(CredentialView(scheme.argument, "tuple[str, str] | None", "basic", "", scheme.argument))
+        elif scheme.kind == "bearer":
+            views.append(
+                CredentialView(
+                    scheme.argument, "str | None", "headers", py_literal("Authorization"), f"codegen.bearer({scheme.argument})"
+                )
+            )
+        else:
+            target = {"header": "headers", "query": "query", "cookie": "cookies"}[scheme.location]
+            views.append(
+                CredentialView(scheme.argument, "str | None", target, py_literal(scheme.parameter_name), scheme.argument)
+            )
+    return views
+
+
+def _default_base_url(api: ir.Api) -> str | None:
+    for server in api.servers:
+        if server.url.startswith(("http://", "https://")):
+            return server.url
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2  # imported lazily: only the render stage needs it
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("seawall.templates", "."),
+        autoescape=False,  # Python, TOML and Markdown: escaping is done in this module
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_package(api: ir.Api) -> dict[str, str]:
+    """Relative POSIX path → text for every file of the generated project."""
+    env = _environment()
+    models = ModelsRenderer(api)
+    definitions, rebuild = models.views()
+    operations_renderer = OperationsRenderer(api, models.definitions)
+    operations = operations_renderer.views()
+    errors = sorted(operations_renderer.error_classes.items())
+    package = api.package
+    base_url = _default_base_url(api)
+    credentials = _credentials(api)
+    groups: dict[str, list[CredentialView]] = {}
+    for credential in credentials:
+        groups.setdefault(credential.target, []).append(credential)
+    endpoint_used = set(operations_renderer.annotate.used) | {"models"}
+    client_used = set(operations_renderer.annotate.used)
+    if any(credential.target == "headers" and credential.value.startswith("codegen.") for credential in credentials):
+        client_used.add("codegen")
+    context = {
+        "package": package,
+        "version_literal": py_literal(package.version),
+        "models_doc": docstring(f"Models for the schemas of {package.title}.", ""),
+        "client_doc": docstring(f"Client for {package.title}.", "    "),
+        "endpoint_imports": import_lines(endpoint_used)
+        + [
+            "from seawall_runtime import Operation",
+            "from seawall_runtime.codegen import Body, Endpoint, Param, Reply",
+            "",
+            "from . import errors, models",
+        ],
+        "credential_groups": sorted(groups.items()),
+        "title": api.package.title,
+        "title_doc": docstring(f"Client for {package.title} (API version {package.api_version}).", ""),
+        "definitions": definitions,
+        "rebuild": rebuild,
+        "models_imports": import_lines(models.annotate.used),
+        "operations": operations,
+        "client_imports": import_lines(client_used),
+        "client_local_import": "from . import _endpoints, models" if "models" in client_used else "from . import _endpoints",
+        "errors": [(name, docstring(text, "    ")) for name, text in errors],
+        "credentials": credentials,
+        "base_url": py_literal(base_url) if base_url else None,
+        "toml": {
+            "name": toml_string(package.distribution_name),
+            "version": toml_string(package.version),
+            "description": toml_string(f"Resilient typed client for {package.title}"),
+            "package": toml_string(package.import_name),
+        },
+        "readme": {
+            "title": markdown_text(package.title),
+            "description": markdown_text(package.description or ""),
+            "base_url": markdown_text(base_url or ""),
+            "api_version": markdown_text(package.api_version),
+        },
+        "runtime_requirement": json.dumps(RUNTIME_REQUIREMENT),
+    }
+    root = package.import_name
+    files = {
+        "pyproject.toml": env.get_template("pyproject.toml.jinja").render(context),
+        "README.md": env.get_template("README.md.jinja").render(context),
+        f"{root}/__init__.py": env.get_template("__init__.py.jinja").render(context),
+        f"{root}/py.typed": "",
+        f"{root}/models.py": env.get_template("models.py.jinja").render(context),
+        f"{root}/errors.py": env.get_template("errors.py.jinja").render(context),
+        f"{root}/_endpoints.py": env.get_template("endpoints.py.jinja").render(context),
+        f"{root}/client.py": env.get_template("client.py.jinja").render(context, is_async=False),
+        f"{root}/async_client.py": env.get_template("client.py.jinja").render(context, is_async=True),
+    }
+    return files

@@ -1,0 +1,522 @@
+"""Client support for seawall-generated code.
+
+Generated clients describe each operation once, as an :class:`Endpoint`
+(its runtime :class:`~seawall_runtime.Operation`, parameters, body and
+documented responses), and their methods call :meth:`Endpoint.call` or
+:meth:`Endpoint.acall`. Everything protocol-shaped lives here so generated
+modules stay short: parameter serialization (OpenAPI ``style``/``explode``),
+body encoding, and response parsing into models or typed errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+
+from seawall_runtime.errors import ApiError, ResponseValidationError
+from seawall_runtime.operation import Operation
+from seawall_runtime.outcome import Attempt, Outcome
+from seawall_runtime.policies import FallbackPolicy, Policy, RetryPolicy, TimeoutPolicy
+
+if TYPE_CHECKING:
+    from seawall_runtime import AsyncResilientClient, ResilientClient
+
+T = TypeVar("T")
+
+Location = Literal["path", "query", "header", "cookie"]
+BodyKind = Literal["json", "form", "multipart", "binary", "text"]
+ReplyKind = Literal["json", "binary", "text", "empty"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse(Generic[T]):
+    """A parsed answer with what came with it.
+
+    ``status`` is ``None`` and ``headers`` empty when a fallback answered.
+    """
+
+    value: T
+    status: int | None
+    headers: httpx.Headers
+    idempotency_key: str | None
+    from_fallback: bool
+    attempts: tuple[Attempt, ...]
+
+
+class Model(BaseModel):
+    """Base of generated models.
+
+    Fields whose Python name differs from the wire name carry it as their
+    validation and serialization alias; either name is accepted on input.
+    Unknown properties are kept (``extra="allow"``) so a newer server does not
+    break an older client.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+
+# --- parameters --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """How one operation parameter goes on the wire."""
+
+    argument: str  # the generated method's keyword argument
+    name: str  # the name on the wire
+    location: Location
+    style: str
+    explode: bool
+    allow_reserved: bool = False
+
+
+def _plain(value: object) -> Any:
+    """Models, enums, dates… → JSON data (wire names for model fields)."""
+    return to_jsonable_python(value, by_alias=True)
+
+
+def _text(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _flatten(value: Any, explode: bool) -> list[str]:
+    """A list or object as the items a delimited style joins."""
+    if isinstance(value, list):
+        return [_text(item) for item in value]
+    if isinstance(value, dict):
+        if explode:
+            return [f"{key}={_text(item)}" for key, item in value.items()]
+        return [_text(part) for pair in value.items() for part in pair]
+    return [_text(value)]
+
+
+def path_segment(value: str) -> str:
+    """Percent-encode a value so it stays inside one path segment.
+
+    ``/``, ``?`` and ``#`` are encoded, and so are the dot segments ``.`` and
+    ``..`` that URL normalization would otherwise resolve.
+    """
+    encoded = quote(value, safe="")
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+
+
+def _path_value(param: Param, value: Any) -> str:
+    """A path parameter in its style (simple, label or matrix), encoded."""
+    explode = param.explode
+    encoded_items = [path_segment(item) for item in _flatten(value, explode)]
+    if isinstance(value, dict) and explode:  # keep the `=` of key=value pairs readable
+        encoded_items = [item.replace("%3D", "=", 1) for item in encoded_items]
+    if param.style == "label":
+        return "." + ("." if explode else ",").join(encoded_items)
+    if param.style == "matrix":
+        name = path_segment(param.name)
+        if isinstance(value, list) and explode:
+            return "".join(f";{name}={item}" for item in encoded_items)
+        if isinstance(value, dict) and explode:
+            return "".join(f";{item}" for item in encoded_items)
+        return f";{name}=" + ",".join(encoded_items)
+    return ",".join(encoded_items)
+
+
+def _query_pairs(param: Param, value: Any) -> list[tuple[str, str]]:
+    """Query (or cookie) name/value pairs for form, delimited and deepObject styles."""
+    if param.style == "deepObject" and isinstance(value, dict):
+        return [(f"{param.name}[{key}]", _text(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        if param.style == "spaceDelimited":
+            return [(param.name, " ".join(_flatten(value, False)))]
+        if param.style == "pipeDelimited":
+            return [(param.name, "|".join(_flatten(value, False)))]
+        if param.explode:
+            return [(param.name, _text(item)) for item in value]
+    if isinstance(value, dict) and param.explode:
+        return [(str(key), _text(item)) for key, item in value.items()]
+    if isinstance(value, (dict, list)):
+        return [(param.name, ",".join(_flatten(value, False)))]
+    return [(param.name, _text(value))]
+
+
+@dataclass
+class _RequestParts:
+    path: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)
+
+
+def _serialize(template: str, params: Sequence[Param], args: Mapping[str, object]) -> _RequestParts:
+    parts = _RequestParts(path=template)
+    for param in params:
+        raw = args.get(param.argument)
+        if raw is None:
+            continue  # an optional parameter left out
+        value = _plain(raw)
+        if param.location == "path":
+            parts.path = parts.path.replace("{" + param.name + "}", _path_value(param, value))
+        elif param.location == "query":
+            parts.query += _query_pairs(param, value)
+        elif param.location == "header":
+            parts.headers[param.name] = ",".join(_flatten(value, param.explode))
+        else:
+            parts.cookies += [f"{name}={quote(text, safe='')}" for name, text in _query_pairs(param, value)]
+    return parts
+
+
+# --- bodies ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The request body an operation takes."""
+
+    kind: BodyKind
+    media_type: str
+    annotation: object  # the body argument's type (for a TypeAdapter)
+
+
+def _form_fields(data: Any) -> list[tuple[str, str]]:
+    """Form fields from an object: lists repeat the field, objects become JSON."""
+    fields: list[tuple[str, str]] = []
+    for key, value in (data or {}).items():
+        if isinstance(value, list):
+            fields += [(key, _text(item) if not isinstance(item, dict) else json.dumps(item)) for item in value]
+        elif isinstance(value, dict):
+            fields.append((key, json.dumps(value)))
+        elif value is not None:
+            fields.append((key, _text(value)))
+    return fields
+
+
+def _multipart(data: Any) -> dict[str, Any]:
+    """Multipart parts: bytes as files (named after their field), the rest as fields."""
+    files: list[tuple[str, tuple[str, bytes]]] = []
+    fields: dict[str, str | list[str]] = {}
+    for key, value in (data or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, (bytes, bytearray)):
+            files.append((key, (key, bytes(value))))
+        elif isinstance(value, list) and value and all(isinstance(v, (bytes, bytearray)) for v in value):
+            files += [(key, (key, bytes(item))) for item in value]
+        else:
+            plain = _plain(value)
+            if isinstance(plain, list):
+                fields[key] = [_text(item) if not isinstance(item, dict) else json.dumps(item) for item in plain]
+            else:
+                fields[key] = json.dumps(plain) if isinstance(plain, dict) else _text(plain)
+    return {"files": files or None, "data": fields or None}
+
+
+# --- responses -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A documented response: what its body parses into, and the error it raises."""
+
+    kind: ReplyKind
+    annotation: object = None  # the type the body parses into
+    error: type[ApiError] | None = None
+
+
+def _is_json(response: httpx.Response) -> bool:
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return bool(media == "application/json" or media.endswith("+json"))
+
+
+def _field_path(location: Iterable[int | str]) -> str:
+    return ".".join(str(part) for part in location) or "(body)"
+
+
+class Endpoint(Generic[T]):
+    """One operation as generated code describes it; ``T`` is its success type."""
+
+    def __init__(
+        self,
+        operation: Operation,
+        *,
+        params: Sequence[Param] = (),
+        body: Body | None = None,
+        replies: Mapping[str, Reply],
+        unexpected: type[ApiError] = ApiError,
+    ) -> None:
+        self.operation = operation
+        self.params = tuple(params)
+        self.body = body
+        self.replies = dict(replies)
+        self.unexpected = unexpected
+        self._success = next((r for s, r in self.replies.items() if s.startswith("2")), Reply("empty"))
+        self._adapters: dict[int, TypeAdapter[Any]] = {}
+
+    def _adapter(self, annotation: object) -> TypeAdapter[Any]:
+        """One TypeAdapter per annotation, made on first use and kept."""
+        adapter = self._adapters.get(id(annotation))
+        if adapter is None:
+            adapter = self._adapters[id(annotation)] = TypeAdapter(cast(Any, annotation))
+        return adapter
+
+    # --- requests
+
+    def build_request(
+        self,
+        http: ResilientClient | AsyncResilientClient,
+        args: Mapping[str, object],
+        body: object = None,
+        credentials: Credentials | None = None,
+    ) -> httpx.Request:
+        """The request for these arguments, with the credentials applied."""
+        parts = _serialize(self.operation.path, self.params, args)
+        kwargs: dict[str, Any] = {}
+        if self.body is not None and body is not None:
+            kwargs = self._encode(body)
+            if self.body.kind not in ("multipart", "form"):
+                parts.headers["Content-Type"] = self.body.media_type
+        if parts.cookies:
+            parts.headers["Cookie"] = "; ".join(parts.cookies)
+        request = http.build_request(
+            self.operation.method, parts.path, params=parts.query or None, headers=parts.headers or None, **kwargs
+        )
+        if credentials is not None:
+            credentials.apply(request)
+        return request
+
+    def _encode(self, body: object) -> dict[str, Any]:
+        assert self.body is not None
+        kind = self.body.kind
+        if kind == "json":
+            return {"content": self._adapter(self.body.annotation).dump_json(body, by_alias=True, exclude_unset=True)}
+        if kind == "form":
+            data = self._adapter(self.body.annotation).dump_python(body, mode="json", by_alias=True, exclude_unset=True)
+            return {"data": _form_fields(data)}
+        if kind == "multipart":  # python mode keeps file contents as bytes
+            return _multipart(self._adapter(self.body.annotation).dump_python(body, by_alias=True, exclude_unset=True))
+        if kind == "text":
+            return {"content": str(body).encode()}
+        return {"content": body}
+
+    # --- calls
+
+    def policy(
+        self,
+        client_policy: Policy,
+        *,
+        timeout: TimeoutPolicy | None,
+        retry: RetryPolicy | None,
+        fallback: FallbackPolicy | None,
+    ) -> Policy | None:
+        """The policy for one call: the operation's (or client's) with per-call overrides."""
+        if timeout is None and retry is None and fallback is None:
+            return None
+        base = self.operation.policy or client_policy
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = timeout
+        if retry is not None:
+            changes["retry"] = retry
+        if fallback is not None:
+            changes["fallback"] = fallback
+        return base.merged(**changes)
+
+    def call(
+        self,
+        http: ResilientClient,
+        args: Mapping[str, object],
+        body: object = None,
+        *,
+        client_policy: Policy,
+        credentials: Credentials | None = None,
+        timeout: TimeoutPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        fallback: FallbackPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> ApiResponse[T]:
+        """Send one call through the resilient client and parse its answer."""
+        outcome = http.send(
+            self.build_request(http, args, body, credentials),
+            operation=self.operation,
+            policy=self.policy(client_policy, timeout=timeout, retry=retry, fallback=fallback),
+            idempotency_key=idempotency_key,
+        )
+        return self.parse(outcome)
+
+    async def acall(
+        self,
+        http: AsyncResilientClient,
+        args: Mapping[str, object],
+        body: object = None,
+        *,
+        client_policy: Policy,
+        credentials: Credentials | None = None,
+        timeout: TimeoutPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        fallback: FallbackPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> ApiResponse[T]:
+        """:meth:`call` for the async client."""
+        outcome = await http.send(
+            self.build_request(http, args, body, credentials),
+            operation=self.operation,
+            policy=self.policy(client_policy, timeout=timeout, retry=retry, fallback=fallback),
+            idempotency_key=idempotency_key,
+        )
+        return self.parse(outcome)
+
+    # --- answers
+
+    def parse(self, outcome: Outcome) -> ApiResponse[T]:
+        """The typed value of an answer; error statuses raise their ApiError."""
+        response = outcome.response
+        if outcome.from_fallback or response is None:
+            return ApiResponse(
+                cast(T, outcome.fallback_value), None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts
+            )
+        status = response.status_code
+        reply = self._reply_for(status)
+        if reply is None or reply.error is not None:
+            error: type[ApiError] = self.unexpected
+            body = _raw_body(response)
+            if reply is not None and reply.error is not None:
+                error, body = reply.error, self._body(reply, response, outcome)
+            raise error(
+                f"{self.operation.name} answered HTTP {status}",
+                status=status,
+                headers=response.headers,
+                body=body,
+                content=response.content,
+                attempts=outcome.attempts,
+                idempotency_key=outcome.idempotency_key,
+            )
+        value = self._body(reply, response, outcome)
+        return ApiResponse(
+            cast(T, value), status, response.headers, outcome.idempotency_key, False, outcome.attempts
+        )
+
+    def _reply_for(self, status: int) -> Reply | None:
+        """Exact status, then its range (``4XX``), then ``default``.
+
+        An undocumented 2xx parses like the documented success; any other
+        undocumented status is the generic :class:`ApiError`.
+        """
+        for key in (str(status), f"{status // 100}XX", "default"):
+            if key in self.replies:
+                return self.replies[key]
+        return self._success if 200 <= status < 300 else None
+
+    def _body(self, reply: Reply, response: httpx.Response, outcome: Outcome) -> object:
+        if reply.kind == "empty":
+            return None
+        if reply.kind == "binary":
+            return response.content
+        if reply.kind == "text":
+            return response.text
+        adapter = self._adapter(reply.annotation)
+        try:
+            if not response.content:
+                return adapter.validate_python(None)
+            return adapter.validate_json(response.content)
+        except ValidationError as invalid:
+            first = invalid.errors(include_url=False, include_input=False)[0]
+            raise ResponseValidationError(
+                f"{self.operation.name}: HTTP {response.status_code} response does not match its schema "
+                f"at {_field_path(first['loc'])}: {first['msg']}",
+                status=response.status_code,
+                content=response.content,
+                attempts=outcome.attempts,
+                idempotency_key=outcome.idempotency_key,
+            ) from None
+
+
+def _raw_body(response: httpx.Response) -> object:
+    """An undocumented response's body: JSON data when it is JSON, else text."""
+    if _is_json(response):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.text
+
+
+# --- discriminated unions -------------------------------------------------------
+
+
+def discriminator(property_name: str, mapping: Mapping[str, str]) -> Callable[[Any], str | None]:
+    """A pydantic ``Discriminator`` callable: the variant tag for raw data or a model.
+
+    ``mapping`` sends the discriminator's wire value to the variant's tag
+    (its model name); validating needs no Literal field on the variants.
+    """
+
+    def tag(data: Any) -> str | None:
+        if isinstance(data, dict):
+            value = data.get(property_name)
+        else:
+            return type(data).__name__ if type(data).__name__ in mapping.values() else None
+        return mapping.get(str(value)) if value is not None else None
+
+    return tag
+
+
+# --- credentials ---------------------------------------------------------------------
+
+
+class Credentials:
+    """The API's credentials, added to each request as it is built.
+
+    Applied by the generated code rather than as ``httpx.Auth`` so that they
+    work with an ``httpx.Client`` the caller passes in too.
+    """
+
+    def __init__(
+        self,
+        *,
+        headers: Iterable[tuple[str, str | None]] = (),
+        query: Iterable[tuple[str, str | None]] = (),
+        cookies: Iterable[tuple[str, str | None]] = (),
+        basic: tuple[str, str] | None = None,
+    ) -> None:
+        self._headers = [(name, value) for name, value in headers if value is not None]
+        self._query = [(name, value) for name, value in query if value is not None]
+        self._cookies = [(name, value) for name, value in cookies if value is not None]
+        self._basic = _basic_header(*basic) if basic is not None else None
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """Headers that carry secrets (for redaction in logs and hooks)."""
+        return tuple(name for name, _ in self._headers)
+
+    def apply(self, request: httpx.Request) -> None:
+        """Add the credentials to ``request``."""
+        if self._basic is not None:
+            request.headers["Authorization"] = self._basic
+        for name, value in self._headers:
+            request.headers[name] = value
+        if self._query:
+            request.url = request.url.copy_merge_params(dict(self._query))
+        if self._cookies:
+            pairs = [request.headers["Cookie"]] if "Cookie" in request.headers else []
+            pairs += [f"{name}={quote(value, safe='')}" for name, value in self._cookies]
+            request.headers["Cookie"] = "; ".join(pairs)
+
+
+def _basic_header(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def bearer(token: str | None) -> str | None:
+    """The Authorization header value for a bearer token (``None`` stays ``None``)."""
+    return None if token is None else f"Bearer {token}"
