@@ -92,7 +92,9 @@ class CircuitBreaker:
                 change = self._move("half-open")
             if self._state == "closed":
                 permit: Permit | None = Permit(self._generation, probe=False)
-            elif self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes:
+            elif (
+                self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes
+            ):
                 self._probes_in_flight += 1
                 permit = Permit(self._generation, probe=True)
             else:

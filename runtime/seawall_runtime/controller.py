@@ -225,7 +225,8 @@ class CallController:
         self._phase = "sending"
         self._attempt_started = self._clock.now()
         logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
-        call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
+        if self._hooks.on_attempt_start is not None:
+            call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
         return Send(number, timeout, connect)
 
     def _retry_or_stop(
@@ -240,8 +241,10 @@ class CallController:
         if hint is not None:
             delay = max(delay, hint)
         if self._deadline is not None and self._clock.now() + delay >= self._deadline:
-            why = f"Retry-After of {hint:.3g}s" if hint is not None and hint >= delay else (
-                f"the next retry in {delay:.3g}s"
+            why = (
+                f"Retry-After of {hint:.3g}s"
+                if hint is not None and hint >= delay
+                else (f"the next retry in {delay:.3g}s")
             )
             error = DeadlineExceeded(
                 f"{self.label}: {why} would pass the total deadline of "
@@ -291,9 +294,7 @@ class CallController:
             if trigger is not None:
                 return self._use_fallback(response, trigger)
         self._phase = "done"
-        return Finish(
-            Outcome(response, None, False, self.idempotency_key, self.attempts, reason)
-        )
+        return Finish(Outcome(response, None, False, self.idempotency_key, self.attempts, reason))
 
     def _fail(self, error: SeawallError, reason: StopReason) -> Action:
         error.attempts = self.attempts
@@ -312,9 +313,7 @@ class CallController:
         call_hook(self._hooks.on_fallback, FallbackUsed(self.label, trigger))
         logger.debug("%s: answered by the fallback (%s)", self.label, trigger)
         value = self.policy.fallback.answer(cause)
-        return Finish(
-            Outcome(None, value, True, self.idempotency_key, self.attempts, "answered")
-        )
+        return Finish(Outcome(None, value, True, self.idempotency_key, self.attempts, "answered"))
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -327,9 +326,11 @@ class CallController:
         number = len(self._attempts) + 1
         self._attempts.append(Attempt(number, status, error, duration))
         logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
-        call_hook(
-            self._hooks.on_attempt_end, AttemptEnded(self.label, number, status, error, duration)
-        )
+        if self._hooks.on_attempt_end is not None:
+            call_hook(
+                self._hooks.on_attempt_end,
+                AttemptEnded(self.label, number, status, error, duration),
+            )
 
     def _settle_breaker(self, *, failed: bool) -> None:
         if self._breaker is not None and self._permit is not None:

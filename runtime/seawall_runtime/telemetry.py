@@ -85,7 +85,9 @@ class _Telemetry:
         self._budget.add(1, {"seawall.operation": event.operation})
 
     def fallback(self, event: FallbackUsed) -> None:
-        self._fallbacks.add(1, {"seawall.operation": event.operation, "seawall.reason": event.reason})
+        self._fallbacks.add(
+            1, {"seawall.operation": event.operation, "seawall.reason": event.reason}
+        )
 
 
 def telemetry_hooks() -> Hooks | None:

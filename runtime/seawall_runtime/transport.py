@@ -29,7 +29,9 @@ def translate(exc: httpx.TransportError, label: str) -> SeawallError | None:
     """The runtime's error for an httpx transport error; ``None`` for errors
     that are the caller's mistake (bad URL scheme), which propagate as they are."""
     detail = str(exc) or type(exc).__name__
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)):
+    if isinstance(
+        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+    ):
         return ConnectError(f"{label}: could not connect, nothing was sent ({detail})")
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeout(f"{label}: attempt timed out ({detail})")
@@ -138,8 +140,10 @@ def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> ht
     so credentials never travel to another host. 303 (and 301/302 after a
     POST) turn into a GET without a body, as browsers and RFC 9110 do.
     """
+    if response.status_code not in REDIRECT_STATUSES:
+        return None
     location = response.headers.get("location")
-    if response.status_code not in REDIRECT_STATUSES or not location:
+    if not location:
         return None
     try:
         target = request.url.join(location)

@@ -74,7 +74,9 @@ def expect_exact_counts(client: ResilientClient | AsyncResilientClient, counter:
 
 def test_many_threads_share_one_client() -> None:
     counter = Counter()
-    client = ResilientClient("http://api.test", **shared_options(httpx.MockTransport(counter.answer)))
+    client = ResilientClient(
+        "http://api.test", **shared_options(httpx.MockTransport(counter.answer))
+    )
     paths = ["/fail", "/ok"] * (CALLS // 2)
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(lambda path: client.request("GET", path).status, paths))
@@ -85,7 +87,9 @@ def test_many_threads_share_one_client() -> None:
 @pytest.mark.anyio
 async def test_many_tasks_share_one_client() -> None:
     counter = Counter()
-    client = AsyncResilientClient("http://api.test", **shared_options(httpx.MockTransport(counter.aanswer)))
+    client = AsyncResilientClient(
+        "http://api.test", **shared_options(httpx.MockTransport(counter.aanswer))
+    )
     statuses: list[int | None] = []
 
     async def one(path: str) -> None:

@@ -54,7 +54,9 @@ def client(
     )
 
 
-def run(steps: list[Step], clock: FakeClock, method: str = "GET", **kw: object) -> tuple[Script, object]:
+def run(
+    steps: list[Step], clock: FakeClock, method: str = "GET", **kw: object
+) -> tuple[Script, object]:
     script = Script(steps, clock)
     policy = kw.pop("policy", None)
     outcome = client(script, clock, policy).request(method, "/r", **kw)  # type: ignore[arg-type]
@@ -230,7 +232,9 @@ def test_fallback_answers_listed_failures(
     clock: FakeClock, steps: list[Step], on: set[str | int], trigger: str
 ) -> None:
     used: list[object] = []
-    fallback = FallbackPolicy(on=frozenset(on), factory=lambda cause: f"cached:{type(cause).__name__}")
+    fallback = FallbackPolicy(
+        on=frozenset(on), factory=lambda cause: f"cached:{type(cause).__name__}"
+    )
     policy = Policy(retry=RetryPolicy(backoff=FIXED), fallback=fallback)
     c = client(Script(steps, clock), clock, policy, hooks=Hooks(on_fallback=used.append))
     outcome = c.request("GET", "/r")
@@ -309,7 +313,12 @@ def test_total_outage_load_stays_near_the_budget_ratio(clock: FakeClock) -> None
 
 def test_breaker_per_operation_isolates_operations(clock: FakeClock) -> None:
     script = Script([500], clock)
-    c = client(script, clock, Policy(retry=None), breaker=BreakerPolicy(minimum_calls=1, per_operation=True))
+    c = client(
+        script,
+        clock,
+        Policy(retry=None),
+        breaker=BreakerPolicy(minimum_calls=1, per_operation=True),
+    )
     c.request("GET", "/r", operation=Operation("a", "GET", "/r"))
     with pytest.raises(CircuitOpen, match="api.test:80 a"):
         c.request("GET", "/r", operation=Operation("a", "GET", "/r"))
@@ -322,7 +331,9 @@ def test_fallback_on_deadline_and_budget(clock: FakeClock) -> None:
         retry=RetryPolicy(backoff=FIXED),
         fallback=FallbackPolicy(on=frozenset({"deadline"}), value="late"),
     )
-    outcome = client(Script([httpx.ReadTimeout("x")], clock, cost=2), clock, slow).request("GET", "/r")
+    outcome = client(Script([httpx.ReadTimeout("x")], clock, cost=2), clock, slow).request(
+        "GET", "/r"
+    )
     assert outcome.fallback_value == "late"
     spent = Policy(
         retry=RetryPolicy(backoff=FIXED),

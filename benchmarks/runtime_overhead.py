@@ -1,0 +1,241 @@
+"""Overhead of the seawall runtime over bare httpx, per call, in one process.
+
+Runs the same GET through a bare ``httpx.Client`` and through a
+``ResilientClient`` with every policy on (retry, budget, breaker, attempt and
+total timeouts, fallback, idempotency key) but no failures, on an in-process
+transport and on a loopback HTTP server, sync and async. Prints the median
+time per call and the ratio. If tenacity or pybreaker are installed, prints
+the same for simple wrappers around bare httpx, as a reference.
+
+Usage: python benchmarks/runtime_overhead.py [--calls N] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
+
+from seawall_runtime import (  # noqa: E402
+    AsyncResilientClient,
+    BreakerPolicy,
+    BudgetPolicy,
+    FallbackPolicy,
+    Operation,
+    Policy,
+    ResilientClient,
+    RetryPolicy,
+    TimeoutPolicy,
+)
+
+POLICY = Policy(
+    timeout=TimeoutPolicy(connect=2, attempt=5, total=10),
+    retry=RetryPolicy(),
+    fallback=FallbackPolicy(on=frozenset({"circuit-open"}), value=None),
+)
+OPERATION = Operation("getThing", "GET", "/thing", idempotency_key_header="Idempotency-Key")
+T = TypeVar("T")
+RESILIENT: dict[str, Any] = {"policy": POLICY, "breaker": BreakerPolicy(), "budget": BudgetPolicy()}
+
+
+def answer(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=b'{"ok":true}')
+
+
+async def answer_async(request: httpx.Request) -> httpx.Response:
+    return answer(request)
+
+
+def timed(call: Callable[[], object], calls: int) -> float:
+    """Seconds per call over one round of ``calls`` calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - start) / calls
+
+
+async def atimed(call: Callable[[], Awaitable[object]], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        await call()
+    return (time.perf_counter() - start) / calls
+
+
+def compare(
+    round_of: Callable[[T], float], bare: T, wrapped: T, rounds: int
+) -> tuple[float, float]:
+    """Median seconds per call of each, rounds interleaved so load drift hits both."""
+    round_of(bare), round_of(wrapped)  # warm up pools and caches
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        samples[0].append(round_of(bare))
+        samples[1].append(round_of(wrapped))
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
+def report(label: str, bare: float, wrapped: float) -> None:
+    extra = (wrapped - bare) * 1e6
+    print(
+        f"{label:<38} bare {bare * 1e6:8.1f} µs   wrapped {wrapped * 1e6:8.1f} µs   "
+        f"+{extra:6.1f} µs   ratio {wrapped / bare:5.3f}"
+    )
+
+
+def sync_pair(
+    base_url: str, transport: httpx.BaseTransport | None, calls: int, rounds: int
+) -> tuple[float, float, httpx.Client]:
+    bare = httpx.Client(base_url=base_url, transport=transport)
+    runtime = ResilientClient(
+        http=httpx.Client(base_url=base_url, transport=transport), **RESILIENT
+    )
+
+    def bare_call() -> object:
+        return bare.send(bare.build_request("GET", "/thing"))
+
+    def wrapped_call() -> object:
+        return runtime.send(runtime.build_request("GET", "/thing"), operation=OPERATION)
+
+    bare_time, wrapped_time = compare(
+        lambda call: timed(call, calls), bare_call, wrapped_call, rounds
+    )
+    return bare_time, wrapped_time, bare
+
+
+def async_pair(
+    base_url: str, transport: httpx.AsyncBaseTransport | None, calls: int, rounds: int
+) -> tuple[float, float]:
+    loop = asyncio.new_event_loop()
+    bare = httpx.AsyncClient(base_url=base_url, transport=transport)
+    runtime = AsyncResilientClient(
+        http=httpx.AsyncClient(base_url=base_url, transport=transport), **RESILIENT
+    )
+
+    async def bare_call() -> object:
+        return await bare.send(bare.build_request("GET", "/thing"))
+
+    async def wrapped_call() -> object:
+        return await runtime.send(runtime.build_request("GET", "/thing"), operation=OPERATION)
+
+    try:
+        return compare(
+            lambda call: loop.run_until_complete(atimed(call, calls)),
+            bare_call,
+            wrapped_call,
+            rounds,
+        )
+    finally:
+        loop.close()
+
+
+def references(bare: httpx.Client, calls: int, rounds: int) -> None:
+    try:
+        import tenacity
+    except ImportError:
+        print("tenacity not installed: no reference")
+    else:
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(3),
+            wait=tenacity.wait_random_exponential(multiplier=0.1, max=5),
+            retry=tenacity.retry_if_exception_type(httpx.TransportError),
+        )
+        report(
+            "  reference: tenacity (retry only)",
+            *compare(
+                lambda call: timed(call, calls),
+                lambda: bare.send(bare.build_request("GET", "/thing")),
+                lambda: retrying(bare.send, bare.build_request("GET", "/thing")),
+                rounds,
+            ),
+        )
+    try:
+        import pybreaker
+    except ImportError:
+        print("pybreaker not installed: no reference")
+    else:
+        breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=15)
+        report(
+            "  reference: pybreaker (breaker only)",
+            *compare(
+                lambda call: timed(call, calls),
+                lambda: bare.send(bare.build_request("GET", "/thing")),
+                lambda: breaker.call(bare.send, bare.build_request("GET", "/thing")),
+                rounds,
+            ),
+        )
+
+
+def loopback_server() -> tuple[str, Callable[[], None]]:
+    """A uvicorn server on 127.0.0.1 answering every request with a small JSON body."""
+    import uvicorn
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"ok":true}'})
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(5)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=2000, help="calls per round (in-process)")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    calls, rounds = args.calls, args.rounds
+    print(f"median time per call, {rounds} rounds; all policies on, no failures\n")
+
+    bare_time, wrapped, bare = sync_pair(
+        "http://bench.test", httpx.MockTransport(answer), calls, rounds
+    )
+    report("in-process transport, sync", bare_time, wrapped)
+    references(bare, calls, rounds)
+    report(
+        "in-process transport, async",
+        *async_pair("http://bench.test", httpx.MockTransport(answer_async), calls, rounds),
+    )
+
+    url, stop = loopback_server()
+    try:
+        loop_calls = max(calls // 10, 50)
+        bare_time, wrapped, bare = sync_pair(url, None, loop_calls, rounds)
+        report("loopback uvicorn server, sync", bare_time, wrapped)
+        references(bare, loop_calls, rounds)
+        report("loopback uvicorn server, async", *async_pair(url, None, loop_calls, rounds))
+    finally:
+        stop()
+    print("\naims: under 10 µs extra per call in-process; ratio under 1.05 on loopback")
+
+
+if __name__ == "__main__":
+    main()
