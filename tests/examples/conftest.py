@@ -11,8 +11,7 @@ import pytest
 from seawall.examples.apps import ServiceName
 from seawall.examples.testing import running_service, running_services
 
-# A stock level small enough that tests can run it out.
-TEST_STOCK = 10
+from .bodies import TEST_STOCK
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from seawall.examples.testing import running_service
-from test_payments import charge_body
+from .bodies import charge_body
 
 CONCURRENT = 40
 
@@ -52,7 +52,7 @@ async def test_concurrent_reservations_never_overdraw_stock(tmp_path: Path) -> N
     stock = 15
     db = tmp_path / "inventory.db"
     order = "00000000-0000-4000-8000-000000000000"
-    requests = [
+    requests: list[tuple[dict[str, object], dict[str, str]]] = [
         (
             {"orderId": order, "lines": [{"sku": "KB-001", "quantity": 1}]},
             {"Idempotency-Key": f"r{i}"},

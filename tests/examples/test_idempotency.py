@@ -13,7 +13,7 @@ import pytest
 from seawall.examples.asgi import Request
 from seawall.examples.idempotency import fingerprint
 from seawall.examples.testing import Gate, running_service
-from test_payments import charge_body
+from .bodies import charge_body
 
 
 def _charges_in(db: Path) -> int:
@@ -78,7 +78,7 @@ def test_without_a_key_every_request_charges(payments: httpx.Client, tmp_path: P
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"])
 def test_malformed_key_is_422(payments: httpx.Client, key: str) -> None:
     response = payments.post(
-        "/charges", json=charge_body(), headers=[("Idempotency-Key", key.encode("utf-8"))]
+        "/charges", json=charge_body(), headers=[(b"Idempotency-Key", key.encode("utf-8"))]
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid-idempotency-key"

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from conftest import TEST_STOCK
+from .bodies import TEST_STOCK
 
 
 def _reserve(

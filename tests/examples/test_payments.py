@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 
-
-def charge_body(
-    order_id: str | None = None, token: str = "tok_visa", amount: int = 1999
-) -> dict[str, Any]:
-    return {
-        "orderId": order_id or str(uuid.uuid4()),
-        "amount": {"amount": amount, "currency": "EUR"},
-        "paymentMethod": {"type": "card", "token": token},
-    }
+from .bodies import charge_body
 
 
 def test_charge_succeeds_and_can_be_read(payments: httpx.Client) -> None:
