@@ -7,6 +7,7 @@ repeats). Steps:
 * ``"503 retry-after=2"``: with a Retry-After header
 * ``"reset"``: start a response, then reset the connection mid-body
 * ``"slow=1.5"``: wait that long, then answer 200
+* ``"trickle=1.5"``: answer 200 at once, but send the body slowly over that long
 * ``"big=N"``: 200 with an N-byte body
 * ``"redirect=URL"``: 307 to URL
 
@@ -115,6 +116,16 @@ class FaultServer:
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
+            return
+        if step.startswith("trickle="):  # the body in 10 chunks, spread over N seconds
+            pause = float(step.split("=", 1)[1]) / 10
+            writer.write(b"HTTP/1.1 200 X\r\nContent-Length: 10\r\nConnection: close\r\n\r\n")
+            for _ in range(10):
+                await writer.drain()
+                await asyncio.sleep(pause)
+                writer.write(b"x")
+            await writer.drain()
+            writer.close()
             return
         if step.startswith("slow="):
             await asyncio.sleep(float(step.split("=", 1)[1]))

@@ -341,3 +341,19 @@ def test_fallback_on_deadline_and_budget(clock: FakeClock) -> None:
     )
     c = client(Script([503], clock), clock, spent, budget=BudgetPolicy(ratio=0, floor=0))
     assert c.request("GET", "/r").fallback_value == "spent"
+
+
+def test_callers_key_without_a_declared_header_goes_in_idempotency_key(clock: FakeClock) -> None:
+    script = Script([503, 200], clock)
+    outcome = client(script, clock).request("POST", "/r", idempotency_key="abc")
+    assert outcome.status == 200 and outcome.idempotency_key == "abc"
+    assert [r.headers["Idempotency-Key"] for r in script.requests] == ["abc", "abc"]
+
+
+def test_key_already_on_the_request_is_kept(clock: FakeClock) -> None:
+    keyed = Operation("create", "POST", "/r", idempotency_key_header="X-Key")
+    script = Script([200], clock)
+    outcome = client(script, clock).request(
+        "POST", "/r", operation=keyed, headers={"X-Key": "mine"}
+    )
+    assert outcome.idempotency_key == "mine" and script.requests[0].headers["X-Key"] == "mine"

@@ -29,6 +29,7 @@ from seawall_runtime import (
     ResponseTooLarge,
     RetriesExhausted,
     RetryPolicy,
+    SystemClock,
     TimeoutPolicy,
 )
 
@@ -109,9 +110,14 @@ def test_slow_post_times_out_once(mode: str, server: FaultServer) -> None:
     assert len(server.requests_to(path)) == 1
 
 
-def test_total_deadline_stops_the_call(mode: str, server: FaultServer) -> None:
-    from seawall_runtime import SystemClock
+def test_attempt_timeout_bounds_a_trickling_body(mode: str, server: FaultServer) -> None:
+    path = server.plan(f"/trickle-{mode}", "trickle=1")
+    policy = Policy(timeout=TimeoutPolicy(attempt=0.3), retry=None)
+    with pytest.raises(RequestTimeout, match="reading the body"):
+        call(mode, server.url, "GET", path, policy=policy, clock=SystemClock())
 
+
+def test_total_deadline_stops_the_call(mode: str, server: FaultServer) -> None:
     path = server.plan(f"/deadline-{mode}", "slow=1")
     policy = Policy(timeout=TimeoutPolicy(total=0.3), retry=RetryPolicy(backoff=BACKOFF))
     with pytest.raises(DeadlineExceeded):
