@@ -425,7 +425,8 @@ class OperationView:
     detailed_docstring: str
     positional: tuple[ArgumentView, ...]
     keyword: tuple[ArgumentView, ...]
-    call_args: tuple[tuple[str, str], ...]  # (argument key, variable) for the args mapping
+    forward: str  # the arguments, passed on to the `_detailed` method
+    call_mapping: str  # the {"argument": value} dict for the endpoint
     has_body: bool
     returns: str
     operation_args: str  # Operation(...) arguments
@@ -474,11 +475,14 @@ class OperationsRenderer:
             constant=op.name.upper(),
             docstring=docstring(text, "        "),
             detailed_docstring=docstring(
-                f"{summary}\n\nReturns the value with its status, headers, idempotency key and attempts.", "        "
+                f"Like ``{op.name}``, with the status, headers, idempotency key and attempts.", "        "
             ),
             positional=tuple(positional),
             keyword=tuple(required + optional),
-            call_args=tuple((py_literal(p.name), p.name) for p in op.parameters),
+            forward=", ".join(
+                [a.name for a in positional] + [f"{a.name}={a.name}" for a in required + optional] + ["**options"]
+            ),
+            call_mapping="{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in op.parameters) + "}",
             has_body=op.body is not None,
             returns=returns,
             operation_args=self._operation_args(op),

@@ -14,7 +14,7 @@ import base64
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -24,9 +24,11 @@ from pydantic_core import to_jsonable_python
 from seawall_runtime.errors import ApiError, ResponseValidationError
 from seawall_runtime.operation import Operation
 from seawall_runtime.outcome import Attempt, Outcome
-from seawall_runtime.policies import FallbackPolicy, Policy, RetryPolicy, TimeoutPolicy
+from seawall_runtime.policies import MISSING, FallbackPolicy, Policy, RetryPolicy, TimeoutPolicy
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from seawall_runtime import AsyncResilientClient, ResilientClient
 
 T = TypeVar("T")
@@ -61,6 +63,27 @@ class Model(BaseModel):
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+
+class CallOptions(TypedDict, total=False):
+    """Per-call overrides every generated method accepts as keyword arguments."""
+
+    timeout: TimeoutPolicy
+    retry: RetryPolicy  # RetryPolicy(attempts=1) turns retries off for the call
+    fallback: FallbackPolicy
+    idempotency_key: str
+
+
+ClientT = TypeVar("ClientT", "ResilientClient", "AsyncResilientClient")
+
+
+@dataclass(frozen=True, slots=True)
+class Session(Generic[ClientT]):
+    """What a generated client passes to its endpoints: runtime client, policy, credentials."""
+
+    http: ClientT
+    policy: Policy
+    credentials: Credentials
 
 
 # --- parameters --------------------------------------------------------------------
@@ -310,68 +333,34 @@ class Endpoint(Generic[T]):
 
     # --- calls
 
-    def policy(
-        self,
-        client_policy: Policy,
-        *,
-        timeout: TimeoutPolicy | None,
-        retry: RetryPolicy | None,
-        fallback: FallbackPolicy | None,
-    ) -> Policy | None:
-        """The policy for one call: the operation's (or client's) with per-call overrides."""
-        if timeout is None and retry is None and fallback is None:
+    def _call_policy(self, client_policy: Policy, options: CallOptions) -> Policy | None:
+        """The operation's (or client's) policy with the per-call overrides, if any."""
+        if not ("timeout" in options or "retry" in options or "fallback" in options):
             return None
         base = self.operation.policy or client_policy
-        changes: dict[str, Any] = {}
-        if timeout is not None:
-            changes["timeout"] = timeout
-        if retry is not None:
-            changes["retry"] = retry
-        if fallback is not None:
-            changes["fallback"] = fallback
-        return base.merged(**changes)
+        return base.merged(
+            timeout=options.get("timeout", MISSING),
+            retry=options.get("retry", MISSING),
+            fallback=options.get("fallback", MISSING),
+        )
 
-    def call(
-        self,
-        http: ResilientClient,
-        args: Mapping[str, object],
-        body: object = None,
-        *,
-        client_policy: Policy,
-        credentials: Credentials | None = None,
-        timeout: TimeoutPolicy | None = None,
-        retry: RetryPolicy | None = None,
-        fallback: FallbackPolicy | None = None,
-        idempotency_key: str | None = None,
-    ) -> ApiResponse[T]:
+    def call(self, session: Session[ResilientClient], args: Mapping[str, object], body: object = None, **options: Unpack[CallOptions]) -> ApiResponse[T]:
         """Send one call through the resilient client and parse its answer."""
-        outcome = http.send(
-            self.build_request(http, args, body, credentials),
+        outcome = session.http.send(
+            self.build_request(session.http, args, body, session.credentials),
             operation=self.operation,
-            policy=self.policy(client_policy, timeout=timeout, retry=retry, fallback=fallback),
-            idempotency_key=idempotency_key,
+            policy=self._call_policy(session.policy, options),
+            idempotency_key=options.get("idempotency_key"),
         )
         return self.parse(outcome)
 
-    async def acall(
-        self,
-        http: AsyncResilientClient,
-        args: Mapping[str, object],
-        body: object = None,
-        *,
-        client_policy: Policy,
-        credentials: Credentials | None = None,
-        timeout: TimeoutPolicy | None = None,
-        retry: RetryPolicy | None = None,
-        fallback: FallbackPolicy | None = None,
-        idempotency_key: str | None = None,
-    ) -> ApiResponse[T]:
+    async def acall(self, session: Session[AsyncResilientClient], args: Mapping[str, object], body: object = None, **options: Unpack[CallOptions]) -> ApiResponse[T]:
         """:meth:`call` for the async client."""
-        outcome = await http.send(
-            self.build_request(http, args, body, credentials),
+        outcome = await session.http.send(
+            self.build_request(session.http, args, body, session.credentials),
             operation=self.operation,
-            policy=self.policy(client_policy, timeout=timeout, retry=retry, fallback=fallback),
-            idempotency_key=idempotency_key,
+            policy=self._call_policy(session.policy, options),
+            idempotency_key=options.get("idempotency_key"),
         )
         return self.parse(outcome)
 
