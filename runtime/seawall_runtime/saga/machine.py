@@ -96,18 +96,26 @@ def _never_sent(error: BaseException) -> bool:
     return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
-def classify(reply: Reply) -> tuple[Verdict, bool]:
+def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
     """What a reply says about a forward call: its verdict, and whether trying again may help.
 
     2xx succeeded. Another 4xx means the service refused it: not applied (408,
     425, 429 are worth retrying). 5xx, 3xx and errors after the request may
     have left are *unknown*: possibly applied, so compensated on rollback.
+    A 4xx is no proof when the client retried (it may answer a repeat of an
+    applied request), nor a 409 to a ``repeat`` with the same idempotency key
+    (the original may still be in flight).
     """
-    status = reply.status if isinstance(reply, StepResult) else getattr(reply, "status", None)
+    if isinstance(reply, StepResult):
+        status: object = reply.status
+        attempts = reply.attempts
+    else:
+        status = getattr(reply, "status", None)
+        attempts = len(getattr(reply, "attempts", ()) or ())
     if isinstance(status, int):
         if 200 <= status < 300:
             return "succeeded", False
-        if 400 <= status < 500:
+        if 400 <= status < 500 and attempts <= 1 and not (repeat and status == 409):
             return "failed", status in TRANSIENT_STATUSES
         return "unknown", True
     assert isinstance(reply, BaseException)
@@ -218,16 +226,19 @@ class SagaMachine:
         raise failure
 
     def _drive_forward(
-        self, record: StepRecord, policy: Any, retry: RetrySchedule | None
+        self, record: StepRecord, policy: Any, retry: RetrySchedule | None, *, repeated: bool = False
     ) -> Program[tuple[StepRecord, Reply]]:
-        """Call a step (again, with its key) until it has a definite verdict or retries run out."""
+        """Call a step (again, with its key) until it has a definite verdict or retries run out.
+
+        ``repeated``: the step may have been sent before (recovery of an in-flight step).
+        """
         attempt = 0
         while True:
             attempt += 1
             reply: Reply = yield Invoke(
                 record.service, record.operation, record.arguments, record.idempotency_key, policy
             )
-            verdict, transient = classify(reply)
+            verdict, transient = classify(reply, repeat=repeated or attempt > 1)
             if verdict == "succeeded":
                 assert isinstance(reply, StepResult)
                 record = yield from self._record_success(record, reply)
@@ -365,7 +376,7 @@ class SagaMachine:
                     200 <= status < 300 or status in self.options.nothing_to_undo
                 ):
                     return (yield from self._settle(record, "compensated", None))
-                _, transient = classify(reply)
+                _, transient = classify(reply, repeat=record.attempts > 0)
                 record = replace(record, attempts=record.attempts + 1, last_error=describe(reply))
                 if not transient:
                     return (yield from self._settle(record, "compensation_failed", record.last_error))
@@ -401,7 +412,7 @@ class SagaMachine:
         reply: Reply = yield Invoke(
             record.service, record.operation, record.arguments, record.idempotency_key
         )
-        verdict, transient = classify(reply)
+        verdict, transient = classify(reply, repeat=True)
         if verdict == "succeeded":
             assert isinstance(reply, StepResult)
             try:
@@ -444,7 +455,9 @@ class SagaMachine:
         # An in-flight step without compensation may be the pivot: settle it first.
         for record in list(self.steps):
             if record.state == "started" and record.compensation is None and record.idempotent:
-                settled, _ = yield from self._drive_forward(record, None, self.options.forward_retry)
+                settled, _ = yield from self._drive_forward(
+                    record, None, self.options.forward_retry, repeated=True
+                )
                 if settled.state != "succeeded":
                     break
         pivot = self.pivot
@@ -454,7 +467,7 @@ class SagaMachine:
             if record.index > pivot.index and record.state in ("started", "unknown"):
                 if record.idempotent:
                     record, _ = yield from self._drive_forward(
-                        record, None, self.options.forward_retry
+                        record, None, self.options.forward_retry, repeated=True
                     )
                 if record.state != "succeeded":
                     return (yield from self._attention(

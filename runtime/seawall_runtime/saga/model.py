@@ -32,11 +32,16 @@ ARGUMENT_SECTIONS = ("path", "query", "header", "body")
 
 @dataclass(frozen=True)
 class StepResult:
-    """An HTTP answer to one invocation: status, response headers and JSON body."""
+    """An HTTP answer to one invocation: status, response headers and JSON body.
+
+    ``attempts`` is how many HTTP attempts the client made for it: an error
+    status after a retry may answer a repeat of a request that was applied.
+    """
 
     status: int
     body: JSON = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 1
 
     @property
     def ok(self) -> bool:

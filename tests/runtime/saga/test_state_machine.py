@@ -379,3 +379,35 @@ def test_compensation_spec_is_taken_from_the_operation_ref() -> None:
     outcome = runner.run("s", lambda saga: (saga.step(service, "hold"), 1 / 0))
     assert isinstance(outcome, Compensated)
     assert service.called("unhold")[0].arguments == {"query": {"h": 201}}
+
+
+def test_a_refusal_after_client_retries_is_no_proof_and_is_compensated() -> None:
+    world = make_world(payments={"charge": [StepResult(409, attempts=2), StepResult(201, {"id": "c-1"})]})
+    with pytest.raises(SagaCompensated) as raised:
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    assert raised.value.outcome.steps[2].state == "compensated"
+    assert world.undo_calls() == [("payments", "refund"), ("inventory", "release"), ("orders", "cancel")]
+
+
+def test_a_409_to_a_repeat_means_in_flight_so_the_probe_tries_again() -> None:
+    world = make_world(
+        orders={"create": [RequestTimeout("t"), StepResult(409), StepResult(201, {"id": "o-1"})]}
+    )
+    with pytest.raises(SagaCompensated):
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    assert len(world.services["orders"].called("create")) == 3
+    assert [c.arguments for c in world.services["orders"].called("cancel")] == [{"path": {"id": "o-1"}}]
+    assert len(world.clock.sleeps) == 1
+
+
+def test_api_error_after_retries_is_unknown() -> None:
+    error = ApiError("conflict", status=409, attempts=("first", "second"))  # type: ignore[arg-type]
+    world = make_world(inventory={"reserve": [error, StepResult(404)]})
+    with pytest.raises(SagaCompensated) as raised:
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    # Asked again with its key: 404 is a definite "never applied".
+    assert raised.value.outcome.steps[1].state == "compensated"
+    assert world.services["inventory"].called("release") == []
