@@ -24,6 +24,7 @@ log = logging.getLogger("seawall.chaos")
 
 _READ_SIZE = 65536
 _DRAIN_LIMIT = 1 << 20
+_REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
 
 
 def reset_transport(transport: asyncio.BaseTransport) -> None:
@@ -208,13 +209,21 @@ class _Exchange:
 
 
 class HttpServer:
-    """Serves an ASGI app on ``host:port``; can stop and resume listening on that port."""
+    """Serves an ASGI app on ``host:port``; can stop and resume listening on that port.
+
+    While the listener is closed the port stays reserved: a bound, never
+    listening "holder" socket shares it through SO_REUSEPORT, so connections
+    are refused, yet no other socket (say, a client's ephemeral port) can take
+    the port and make listening again fail. Without SO_REUSEPORT (Windows) the
+    port is simply bound again, which can fail if it was taken meanwhile.
+    """
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
+        self._holders: list[socket.socket] = []
         self._connections: dict[asyncio.Task[None], _Connection] = {}
 
     @property
@@ -225,6 +234,13 @@ class HttpServer:
     async def start(self) -> None:
         """Bind and listen; ``port`` 0 picks a free port, stored in ``self.port``."""
         await self.resume_listening()
+        assert self._server is not None  # resume_listening either listens or raises
+        if _REUSE_PORT:
+            for listener in self._server.sockets:
+                holder = socket.socket(listener.family, socket.SOCK_STREAM)
+                holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                holder.bind(listener.getsockname())
+                self._holders.append(holder)
 
     async def stop_listening(self) -> None:
         """Close the listening socket: new connections are refused, open ones stay."""
@@ -236,13 +252,16 @@ class HttpServer:
         """Listen again on the same port."""
         if self._server is None:
             self._server = await asyncio.start_server(
-                self._on_connection, self.host, self.port, reuse_address=True
+                self._on_connection, self.host, self.port, reuse_address=True, reuse_port=_REUSE_PORT
             )
             self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
-        """Stop listening and reset every open connection."""
+        """Stop listening, release the port and reset every open connection."""
         await self.stop_listening()
+        for holder in self._holders:
+            holder.close()
+        self._holders.clear()
         for connection in self._connections.values():
             connection.reset()
         tasks = list(self._connections)

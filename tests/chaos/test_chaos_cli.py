@@ -93,9 +93,9 @@ def test_fault_file_errors_name_file_line_and_pointer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = tmp_path / "broken.json"
-    broken.write_text('{\n  "rules": [\n    {"reset": 2,}\n  ]\n}\n')
+    broken.write_text("{\n  \"rules\": [\n    {\"reset\": x}\n  ]\n}\n")
     assert main(["--upstream", "http://127.0.0.1:1", "--faults", str(broken)]) == 2
-    assert f"{broken}:3:17: error: not valid JSON" in capsys.readouterr().err
+    assert f"{broken}:3:15: error: not valid JSON: Expecting value" in capsys.readouterr().err
     invalid = tmp_path / "invalid.json"
     invalid.write_text(json.dumps({"rules": [{"errors": [{"status": 503, "rate": 3}]}]}))
     assert main(["--upstream", "http://127.0.0.1:1", "--faults", str(invalid)]) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -110,6 +111,9 @@ def test_refuse_closes_the_listening_socket_until_the_outage_is_cleared(proxy: C
     proxy.outage_now(60, "refuse")
     with client() as http, pytest.raises(httpx.ConnectError):
         http.get(proxy.url + "/pets")
+    if hasattr(socket, "SO_REUSEPORT"):  # the port stays reserved for the proxy meanwhile
+        with socket.socket() as other, pytest.raises(OSError):
+            other.bind(("127.0.0.1", proxy.port))
     proxy.clear_outages()
     with client() as http:
         assert http.get(proxy.url + "/pets").status_code == 200
