@@ -9,6 +9,7 @@ handle means: a ``SpecError`` (strict) or a skip with a warning (lenient).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ from seawall import ir
 from seawall.build_operations import METHOD_ARGUMENTS, OperationBuilder
 from seawall.build_schemas import SchemaBuilder, Unsupported, pointer_of_ref
 from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
-from seawall.naming import Namer, snake_case, variable_name
+from seawall.naming import Namer, variable_name
 
 
 class SpecLike(Protocol):
@@ -47,7 +48,7 @@ _SEMVER = re.compile(
     re.IGNORECASE,
 )
 _PEP440 = re.compile(
-    r"^\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?$"
+    r"^\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?$"
 )
 _PRE_RELEASE = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc", "c": "rc", "pre": "rc", "preview": "rc"}
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -77,7 +78,8 @@ def pep440_version(version: str) -> str | None:
 
 def distribution_name(title: str) -> str:
     """``Swagger Petstore - OpenAPI 3.0`` → ``swagger-petstore-openapi-3-0``."""
-    return "-".join(snake_case(title).split("_")) or "api-client"
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "api-client"
 
 
 def import_name(distribution: str) -> str:

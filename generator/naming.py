@@ -87,7 +87,7 @@ def variable_name(name: str, *, fallback: str = "value") -> str:
     return result
 
 
-def class_name(name: str, *, fallback: str = "Model") -> str:
+def class_name(name: str, *, fallback: str = "Schema") -> str:
     """A PascalCase identifier for a model or enum (not yet unique)."""
     result = pascal_case(name) or fallback
     if result[0].isdigit():
