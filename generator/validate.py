@@ -1,11 +1,15 @@
 """Stage 3: check the document against the OpenAPI specification and list every problem.
 
-openapi-spec-validator does the checking in two parts: the JSON Schema of the
-OpenAPI version (its errors carry a path into the document) and keyword
-checks (schemas, parameters, defaults), which do not say where they are.
-The keyword checks are therefore run here one path item and one component
-schema at a time, so each problem can be placed. Duplicate operationIds are
-checked here so that the message can name both places.
+Two kinds of checks, both placed at the node they concern:
+
+* the OpenAPI version's own JSON Schema over the whole document (its errors
+  carry a path into the document);
+* the keyword checks a JSON Schema cannot express (:mod:`seawall.validate_keywords`).
+
+Speed matters on Stripe-sized documents: a fast validator first answers
+"is anything wrong?" and the detailed pass that writes messages only runs
+where something is (see :mod:`seawall.validate_engines`). Duplicate
+operationIds are checked here so that the message can name both places.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from seawall import validate_engines
 from seawall.diagnostics import Diagnostic, SpecError, join_pointer
 from seawall.resolve import Spec
+from seawall.validate_keywords import keyword_problems
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MESSAGE_LIMIT = 300
@@ -30,21 +36,12 @@ def validate(spec: Spec, *, lenient: bool) -> list[Diagnostic]:
     return [dataclasses.replace(problem, severity="warning") for problem in problems]
 
 
-def _validator_class(spec: Spec) -> Any:
-    from openapi_spec_validator import (
-        OpenAPIV2SpecValidator,
-        OpenAPIV30SpecValidator,
-        OpenAPIV31SpecValidator,
-    )
-
-    return {"2.0": OpenAPIV2SpecValidator, "3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31SpecValidator}[
-        spec.version
-    ]
-
-
 def _schema_problems(spec: Spec) -> Iterator[Diagnostic]:
     """Errors against the OpenAPI version's own JSON Schema, each at its place."""
-    for error in _validator_class(spec).schema_validator.iter_errors(spec.document):
+    fast = validate_engines.fast_document_check(spec.version)
+    if fast is not None and fast.is_valid(spec.document):
+        return
+    for error in validate_engines.document_validator(spec.version).iter_errors(spec.document):
         message = _short(error.message)
         if error.context:
             # "not valid under any of the given schemas" says little; the deepest
@@ -64,28 +61,8 @@ def _leaves(errors: Iterable[Any]) -> Iterator[Any]:
 
 
 def _keyword_problems(spec: Spec) -> Iterator[Diagnostic]:
-    """The validator's keyword checks, run one part of the document at a time to place them."""
-    from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
-
-    validator = _validator_class(spec)(spec.document)
-    registry = validator.keyword_validators_registry
-    root = validator.schema_path
-    parts: list[tuple[str, Any]] = []
-    if isinstance(spec.document.get("tags"), list):
-        parts.append(("/tags", lambda: registry["tags"](root / "tags")))
-    for url in _mapping(spec.document, "paths"):
-        parts.append((join_pointer("/paths", url), lambda url=url: registry["path"](url, root / "paths" / url)))
-    for name in _mapping(_mapping(spec.document, "components"), "schemas"):
-        pointer = join_pointer("/components/schemas", name)
-        parts.append((pointer, lambda name=name: registry["schema"](root / "components" / "schemas" / name)))
-    for pointer, check in parts:
-        try:
-            errors = list(check())
-        except Exception:  # noqa: BLE001 - the checks assume a well-formed part; its shape errors are reported already
-            continue
-        for error in errors:
-            if not isinstance(error, DuplicateOperationIDError):
-                yield Diagnostic(_short(error.message), spec.locate(pointer))
+    for problem in keyword_problems(spec):
+        yield dataclasses.replace(problem, message=_short(problem.message))
 
 
 def _duplicate_ids(spec: Spec) -> Iterator[Diagnostic]:
