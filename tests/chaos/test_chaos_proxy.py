@@ -218,3 +218,17 @@ def test_a_hang_ends_in_a_reset_after_the_hang_limit(proxy: ChaosProxy) -> None:
     with client(timeout=10) as http, pytest.raises(DROPPED):
         http.get(proxy.url + "/pets")
     assert proxy.stats().faults == {"hang": 1}
+
+
+def test_streams_a_chunked_request_body_and_a_large_response(
+    proxy: ChaosProxy, upstream: tuple[Upstream, str]
+) -> None:
+    chunks = [bytes([65 + i % 26]) * 100_000 for i in range(20)]  # 2 MB in 20 chunks
+    with client() as http:
+        response = http.post(proxy.url + "/upload", content=iter(chunks))
+        assert response.status_code == 201
+        assert response.json()["body"] == b"".join(chunks).decode()
+        assert response.json()["headers"]["transfer-encoding"] == "chunked"
+        assert http.head(proxy.url + "/upload").status_code == 200  # the connection is reusable
+    assert upstream[0].count("POST /upload") == 1
+    assert proxy.stats().answered == 2
