@@ -57,12 +57,13 @@ def docstring(text: str, indent: str) -> str:
     Backslashes and quotes are escaped, control characters become escapes,
     so a description cannot close the literal or inject code.
     """
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    normalized = text.strip().replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in normalized.split("\n")]
     body = "\n".join(lines).replace("\\", "\\\\")
     body = "".join(_escape_char(char) for char in body).replace('"', '\\"')
     if "\n" not in body:
         return f'{indent}"""{body}"""'
-    indented = "\n".join(f"{indent}{line}" if line else "" for line in body.splitlines())
+    indented = "\n".join(f"{indent}{line}" if line else "" for line in body.split("\n"))
     return f'{indent}"""{indented.lstrip()}\n{indent}"""'
 
 

@@ -1,0 +1,135 @@
+"""The render stage: layout, determinism, escaping, and hostile specs."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_ir_build import DictSpec, document
+from test_render_client import generate_package, import_generated
+
+from seawall import ir
+from seawall.build import BuildOptions, build_api
+from seawall.render import docstring, py_literal, render_package, toml_string
+
+HOSTILE = '"""\nimport os; os.system("rm -rf /")  # \\ \\x00 \x00 \x1b \u2028 end"'
+
+
+def render(doc: dict[str, Any]) -> dict[str, str]:
+    api, _ = build_api(DictSpec(doc), BuildOptions())
+    return render_package(api)
+
+
+@pytest.mark.parametrize("text", [HOSTILE, "plain", 'ends with a quote"', "back\\slash\\", "tab\tand\r\nCRLF", "'''"])
+def test_docstrings_cannot_break_out(text: str) -> None:
+    for indent in ("", "    "):
+        literal = docstring(text, indent).strip()
+        parsed = ast.literal_eval(literal)
+        expected = "\n".join(line.rstrip() for line in text.strip().replace("\r\n", "\n").split("\n"))
+        assert inspect.cleandoc(parsed) == inspect.cleandoc(expected)
+
+
+@pytest.mark.parametrize("value", [HOSTILE, "", 1, 2.5, True, None, ["a", {"b": "c"}]])
+def test_literals_round_trip(value: ir.JsonValue) -> None:
+    assert ast.literal_eval(py_literal(value)) == value
+
+
+def test_toml_strings_round_trip() -> None:
+    text = HOSTILE + "\x7f"
+    assert tomllib.loads(f"x = {toml_string(text)}")["x"] == text
+
+
+def test_package_layout() -> None:
+    files = render(document({"Pet": {"type": "object", "properties": {"a": {"type": "string"}}}}))
+    assert sorted(files) == [
+        "README.md",
+        "pet_store/__init__.py",
+        "pet_store/_endpoints.py",
+        "pet_store/async_client.py",
+        "pet_store/client.py",
+        "pet_store/errors.py",
+        "pet_store/models.py",
+        "pet_store/py.typed",
+        "pyproject.toml",
+    ]
+    project = tomllib.loads(files["pyproject.toml"])["project"]
+    assert project["name"] == "pet-store" and project["version"] == "1.2.0"
+    assert project["requires-python"] == ">=3.10"
+    assert project["dependencies"] == ["seawall-runtime", "httpx", "pydantic>=2"]
+
+
+def test_output_is_deterministic_and_independent_of_key_order() -> None:
+    schemas = {
+        "B": {"type": "object", "properties": {"z": {"type": "string"}, "a": {"$ref": "#/components/schemas/A"}}},
+        "A": {"type": "string", "enum": ["y", "x"]},
+    }
+    paths = {
+        "/b": {"get": {"operationId": "b", "responses": {"200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}}}}}},
+        "/a": {"get": {"operationId": "a", "responses": {"204": {"description": ""}}}},
+    }
+    first = render(document(schemas, paths))
+    reordered = render(document(dict(reversed(list(schemas.items()))), dict(reversed(list(paths.items())))))
+    assert first == render(document(copy.deepcopy(schemas), copy.deepcopy(paths)))
+    assert first == reordered
+
+
+def hostile_spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": 'Evil """ API\n', "version": "1.0.0", "description": HOSTILE},
+        "servers": [{"url": 'https://example.com/"; import os; "'}],
+        "components": {
+            "schemas": {
+                'Evil"""Name': {
+                    "description": HOSTILE,
+                    "type": "object",
+                    "required": ['"); import os  #'],
+                    "properties": {
+                        '"); import os  #': {"type": "string", "description": HOSTILE},
+                        "mode": {"type": "string", "default": '"\\\n'},
+                        "kind": {"enum": ['a"b', "c\nd", "\\"]},
+                        "json": {"type": "integer"},
+                    },
+                }
+            }
+        },
+        "paths": {
+            '/x/{id}"\'': {
+                "get": {
+                    "operationId": 'op"""id\\',
+                    "summary": HOSTILE,
+                    "parameters": [{"name": 'id"\'', "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "", "content": {"application/json": {"schema": {"$ref": '#/components/schemas/Evil"""Name'}}}}
+                    },
+                }
+            }
+        },
+    }
+
+
+def test_hostile_spec_generates_code_that_keeps_the_text_as_data(tmp_path: Path) -> None:
+    name = generate_package(hostile_spec(), tmp_path)
+    files = sorted((tmp_path / "out").rglob("*.py"))
+    for path in files:
+        compile(path.read_text(), str(path), "exec")  # valid Python
+        assert "import os" not in [line.strip() for line in path.read_text().splitlines()]
+    package = import_generated(tmp_path, name)
+    models = sys.modules[name + ".models"]
+    evil = models.EvilName
+    assert inspect.cleandoc(evil.__doc__) == HOSTILE.strip()
+    instance = evil.model_validate({'"); import os  #': "v", "json": 1, "kind": "c\nd"})
+    assert instance.model_dump(by_alias=True, exclude_unset=True) == {'"); import os  #': "v", "json": 1, "kind": models.EvilNameKind("c\nd")}
+    assert evil.model_fields["mode"].default == '"\\\n'
+    assert [member.value for member in models.EvilNameKind] == ['a"b', "c\nd", "\\"]
+    endpoints = sys.modules[name + "._endpoints"]
+    assert endpoints.OP_ID.operation.name == 'op"""id\\'
+    assert endpoints.OP_ID.operation.path == '/x/{id}"\''
+    assert inspect.cleandoc(package.Client.op_id.__doc__) == HOSTILE.strip()
+    assert tomllib.loads((tmp_path / "out" / "pyproject.toml").read_text())["project"]["name"] == "evil-api"
