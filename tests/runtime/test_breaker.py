@@ -140,7 +140,7 @@ class Model:
         return True
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)  # no timing limit on a loaded machine
 @given(
     st.lists(st.tuples(st.floats(0, 4), st.booleans()), max_size=80),
     st.floats(0.1, 1),

@@ -31,7 +31,7 @@ def test_window_slides(clock: FakeClock) -> None:
     assert budget.try_retry()
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)  # no timing limit on a loaded machine
 @given(
     st.lists(st.tuples(st.floats(0, 3), st.sampled_from(["request", "retry"])), max_size=200),
     st.floats(0, 1),

@@ -76,7 +76,7 @@ def run(steps: list[Step], operation: Operation, attempts: int) -> tuple[Script,
     return script, result
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)  # no timing limit on a loaded machine
 @given(failures, st.integers(1, 10), st.sampled_from(["POST", "PATCH", "PUT", "GET"]))
 def test_idempotency_key_is_constant_across_attempts(
     kinds: list[int | str], attempts: int, method: str
@@ -88,7 +88,7 @@ def test_idempotency_key_is_constant_across_attempts(
     assert keys == {result.idempotency_key}  # type: ignore[attr-defined]
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)  # no timing limit on a loaded machine
 @given(failures, st.integers(1, 10), st.sampled_from(["POST", "PATCH"]))
 def test_no_retry_of_a_non_idempotent_request_that_may_have_been_sent(
     kinds: list[int | str], attempts: int, method: str
