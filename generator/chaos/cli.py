@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import signal
 import sys
@@ -175,6 +176,15 @@ def _read_fault_file(path: Path) -> FaultSet:
     return fault_set_from_json(data, str(path))
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _without_userinfo(url: str) -> str:
     """The URL with any ``user:password@`` removed, for printing."""
     parts = urlsplit(url)
@@ -211,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SpecError) as err:
         print(f"seawall chaos: error: {err}", file=sys.stderr)
         return 2
+    if not _is_loopback(config.host):
+        print(
+            f"seawall chaos: warning: listening on {config.host}; the admin API has no "
+            "authentication, so anyone who can reach it can change the faults",
+            file=sys.stderr,
+        )
     try:
         asyncio.run(_serve(config, state))
     except OSError as err:

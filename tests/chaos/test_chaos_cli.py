@@ -12,7 +12,7 @@ import pytest
 from chaos_upstream import Upstream
 
 from seawall.chaos import ErrorFault, FaultSet, Outage, RoutePattern, Rule
-from seawall.chaos.cli import _fault_set, _without_userinfo, build_parser, main
+from seawall.chaos.cli import _fault_set, _is_loopback, _without_userinfo, build_parser, main
 
 
 def faults_of(*argv: str) -> FaultSet:
@@ -142,3 +142,11 @@ def test_runs_as_a_process_and_is_driven_through_the_admin_api(
 
 def test_printed_upstream_hides_credentials() -> None:
     assert _without_userinfo("https://user:secret@h.example:8443/api") == "https://h.example:8443/api"
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("example.org", False)],
+)
+def test_loopback_detection_for_the_admin_api_warning(host: str, loopback: bool) -> None:
+    assert _is_loopback(host) is loopback
