@@ -211,16 +211,18 @@ class Body:
     annotation: object  # the body argument's type (for a TypeAdapter)
 
 
-def _form_fields(data: Any) -> list[tuple[str, str]]:
+def _form_value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (dict, list)) else _text(value)
+
+
+def _form_fields(data: Any) -> dict[str, str | list[str]]:
     """Form fields from an object: lists repeat the field, objects become JSON."""
-    fields: list[tuple[str, str]] = []
+    fields: dict[str, str | list[str]] = {}
     for key, value in (data or {}).items():
         if isinstance(value, list):
-            fields += [(key, _text(item) if not isinstance(item, dict) else json.dumps(item)) for item in value]
-        elif isinstance(value, dict):
-            fields.append((key, json.dumps(value)))
+            fields[key] = [_form_value(item) for item in value]
         elif value is not None:
-            fields.append((key, _text(value)))
+            fields[key] = _form_value(value)
     return fields
 
 
@@ -236,11 +238,7 @@ def _multipart(data: Any) -> dict[str, Any]:
         elif isinstance(value, list) and value and all(isinstance(v, (bytes, bytearray)) for v in value):
             files += [(key, (key, bytes(item))) for item in value]
         else:
-            plain = _plain(value)
-            if isinstance(plain, list):
-                fields[key] = [_text(item) if not isinstance(item, dict) else json.dumps(item) for item in plain]
-            else:
-                fields[key] = json.dumps(plain) if isinstance(plain, dict) else _text(plain)
+            fields.update(_form_fields({key: _plain(value)}))
     return {"files": files or None, "data": fields or None}
 
 

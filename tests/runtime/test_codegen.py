@@ -1,0 +1,162 @@
+"""seawall_runtime.codegen: serialization, parsing and credentials, without a network."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import Field
+
+from seawall_runtime import ApiError, Operation, Outcome, ResilientClient, ResponseValidationError
+from seawall_runtime.codegen import Body, Credentials, Endpoint, Model, Param, Reply, discriminator, path_segment
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+
+
+class Pet(Model):
+    pet_id: int = Field(validation_alias="petId", serialization_alias="petId")
+    name: str | None = None
+
+
+class NotFound(ApiError):
+    pass
+
+
+def request_for(params: list[Param], args: dict[str, object], body: Body | None = None, payload: object = None, credentials: Credentials | None = None) -> httpx.Request:
+    endpoint: Endpoint[None] = Endpoint(Operation("op", "POST", "/items/{id}"), params=params, body=body, replies={})
+    with ResilientClient("https://api.example.com/v1") as client:
+        return endpoint.build_request(client, args, payload, credentials)
+
+
+@pytest.mark.parametrize(
+    ("style", "explode", "value", "path"),
+    [
+        ("simple", False, 5, "/v1/items/5"),
+        ("simple", False, ["a", "b"], "/v1/items/a,b"),
+        ("simple", False, {"x": 1, "y": 2}, "/v1/items/x,1,y,2"),
+        ("simple", True, {"x": 1, "y": 2}, "/v1/items/x=1,y=2"),
+        ("label", False, ["a", "b"], "/v1/items/.a,b"),
+        ("label", True, ["a", "b"], "/v1/items/.a.b"),
+        ("matrix", False, "v", "/v1/items/;id=v"),
+        ("matrix", True, ["a", "b"], "/v1/items/;id=a;id=b"),
+        ("simple", False, "../admin", "/v1/items/..%2Fadmin"),
+        ("simple", False, Color.RED, "/v1/items/red"),
+        ("simple", False, True, "/v1/items/true"),
+    ],
+)
+def test_path_styles(style: str, explode: bool, value: object, path: str) -> None:
+    request = request_for([Param("id", "id", "path", style, explode)], {"id": value})
+    assert request.url.raw_path.decode() == path
+
+
+def test_dot_segments_are_encoded() -> None:
+    assert path_segment("..") == "%2E%2E" and path_segment(".") == "%2E" and path_segment("a.b") == "a.b"
+
+
+@pytest.mark.parametrize(
+    ("style", "explode", "value", "query"),
+    [
+        ("form", True, ["a", "b"], "q=a&q=b"),
+        ("form", False, ["a", "b"], "q=a%2Cb"),
+        ("form", True, {"x": "1", "y": "2"}, "x=1&y=2"),
+        ("form", False, {"x": "1"}, "q=x%2C1"),
+        ("spaceDelimited", False, ["a", "b"], "q=a+b"),
+        ("pipeDelimited", False, ["a", "b"], "q=a%7Cb"),
+        ("deepObject", True, {"x": "1"}, "q%5Bx%5D=1"),
+        ("form", True, False, "q=false"),
+    ],
+)
+def test_query_styles(style: str, explode: bool, value: object, query: str) -> None:
+    request = request_for([Param("id", "id", "path", "simple", False), Param("q", "q", "query", style, explode)], {"id": 1, "q": value})
+    assert request.url.query.decode() == query
+
+
+def test_omitted_optional_parameters_are_not_sent() -> None:
+    request = request_for([Param("id", "id", "path", "simple", False), Param("q", "q", "query", "form", True), Param("h", "X-H", "header", "simple", False)], {"id": 1, "q": None, "h": None})
+    assert request.url.query == b"" and "x-h" not in request.headers
+
+
+def test_json_body_uses_wire_names_and_skips_unset_fields() -> None:
+    request = request_for([], {"id": 1}, Body("json", "application/json", Pet), Pet(pet_id=3))
+    assert request.content == b'{"petId":3}'
+    assert request.headers["content-type"] == "application/json"
+
+
+def test_form_body_fields() -> None:
+    request = request_for([], {"id": 1}, Body("form", "application/x-www-form-urlencoded", dict[str, Any]), {"a": "x y", "b": [1, 2], "c": {"d": 1}})
+    assert request.content == b"a=x+y&b=1&b=2&c=%7B%22d%22%3A+1%7D"
+
+
+def test_credentials_in_header_query_cookie_and_basic() -> None:
+    credentials = Credentials(
+        headers=[("X-Key", "k"), ("X-Unset", None)],
+        query=[("api_key", "q s")],
+        cookies=[("sid", "c;1")],
+        basic=("user", "pw"),
+    )
+    request = request_for([Param("id", "id", "path", "simple", False), Param("c", "theme", "cookie", "form", True)], {"id": 1, "c": "dark"}, credentials=credentials)
+    assert request.headers["x-key"] == "k" and "x-unset" not in request.headers
+    assert request.url.params["api_key"] == "q s"
+    assert request.headers["cookie"] == "theme=dark; sid=c%3B1"
+    assert request.headers["authorization"] == "Basic dXNlcjpwdw=="
+    assert credentials.header_names == ("X-Key",)
+
+
+def answer(endpoint: Endpoint[Any], status: int, content: bytes = b"", content_type: str = "application/json") -> Any:
+    response = httpx.Response(status, content=content, headers={"content-type": content_type})
+    return endpoint.parse(Outcome(response, None, False, "key-1", ()))
+
+
+PET_ENDPOINT: Endpoint[Pet] = Endpoint(
+    Operation("getPet", "GET", "/pets/{id}"),
+    replies={"200": Reply("json", Pet), "404": Reply("json", dict[str, str], NotFound), "4XX": Reply("empty", None, ApiError)},
+)
+
+
+def test_success_parses_into_the_model() -> None:
+    parsed = answer(PET_ENDPOINT, 200, b'{"petId": 1, "name": "rex"}')
+    assert parsed.value == Pet(pet_id=1, name="rex")
+    assert (parsed.status, parsed.idempotency_key, parsed.from_fallback) == (200, "key-1", False)
+
+
+def test_undocumented_2xx_parses_like_the_success() -> None:
+    assert answer(PET_ENDPOINT, 203, b'{"petId": 2}').value == Pet(pet_id=2)
+
+
+def test_exact_status_beats_range_and_errors_carry_the_parsed_body() -> None:
+    with pytest.raises(NotFound) as caught:
+        answer(PET_ENDPOINT, 404, b'{"message": "gone"}')
+    assert (caught.value.status, caught.value.body, caught.value.idempotency_key) == (404, {"message": "gone"}, "key-1")
+    with pytest.raises(ApiError) as ranged:
+        answer(PET_ENDPOINT, 409, b"conflict", "text/plain")
+    assert ranged.value.status == 409 and ranged.value.body is None and ranged.value.content == b"conflict"
+
+
+def test_undocumented_error_keeps_json_or_text() -> None:
+    with pytest.raises(ApiError) as caught:
+        answer(PET_ENDPOINT, 503, b'{"retry": true}')
+    assert type(caught.value) is ApiError and caught.value.body == {"retry": True}
+    assert "503" in str(caught.value) and "retry" not in str(caught.value)  # no body in the message
+
+
+def test_invalid_body_names_the_field_and_keeps_the_raw_body() -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        answer(PET_ENDPOINT, 200, b'{"petId": "x", "name": "secret-name"}')
+    assert "petId" in str(caught.value) and "secret-name" not in str(caught.value)
+    assert caught.value.content == b'{"petId": "x", "name": "secret-name"}' and caught.value.status == 200
+
+
+def test_fallback_answer() -> None:
+    parsed = PET_ENDPOINT.parse(Outcome(None, "cached", True, None, ()))
+    assert (parsed.value, parsed.status, parsed.from_fallback, dict(parsed.headers)) == ("cached", None, True, {})
+
+
+def test_discriminator_tags_raw_data_and_models() -> None:
+    tag = discriminator("kind", {"cat": "Cat", "kitty": "Cat", "dog": "Dog"})
+    assert tag({"kind": "kitty"}) == "Cat"
+    assert tag({"kind": "cow"}) is None and tag({}) is None
+    assert tag(Pet(pet_id=1)) is None
