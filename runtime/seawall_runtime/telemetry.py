@@ -53,6 +53,8 @@ class _Telemetry:
         self._fallbacks = meter.create_counter("seawall.fallbacks")
 
     def attempt_started(self, event: AttemptStarted) -> None:
+        if isinstance(self._trace.get_tracer_provider(), self._trace.ProxyTracerProvider):
+            return  # no SDK configured (yet): a span would record nothing
         span = self._tracer.start_span(
             event.operation,
             kind=self._trace.SpanKind.CLIENT,
