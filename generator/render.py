@@ -183,6 +183,8 @@ def import_lines(used: set[str]) -> list[str]:
     typing_names = [name for name in _TYPING if name in used]
     if typing_names:
         lines.append(f"from typing import {', '.join(typing_names)}")
+    if lines:
+        lines.append("")  # standard library above, third party below
     pydantic_names = [name for name in _PYDANTIC if name in used]
     if pydantic_names:
         lines.append(f"from pydantic import {', '.join(pydantic_names)}")

@@ -1,0 +1,23 @@
+"""Client for Golden Petstore (API version 1.0.0-rc.1)."""
+
+from golden_petstore.async_client import AsyncClient
+from golden_petstore.client import Client
+from golden_petstore.errors import (
+    ApiError,
+    DefaultResponseError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
+from seawall_runtime.codegen import ApiResponse
+
+__version__ = '1.0.0rc1'
+
+__all__ = [
+    "ApiError",
+    "ApiResponse",
+    "AsyncClient",
+    "Client",
+    "DefaultResponseError",
+    "NotFoundError",
+    "UnprocessableEntityError",
+]

@@ -1,0 +1,141 @@
+"""The synchronous client: ``Client``."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import httpx
+from seawall_runtime import (
+    ResilientClient,
+    BreakerPolicy,
+    BudgetPolicy,
+    Hooks,
+    Policy,
+)
+from seawall_runtime.codegen import ApiResponse, CallOptions, Credentials, Session
+
+from . import _endpoints, models
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class Client:
+    """Client for Golden Petstore."""
+
+    def __init__(
+        self,
+        base_url: str = 'https://api.pets.example.com/v1',
+        *,
+        api_key: str | None = None,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        policy: Policy | None = None,
+        breaker: BreakerPolicy | None = BreakerPolicy(),
+        budget: BudgetPolicy | None = BudgetPolicy(),
+        headers: Mapping[str, str] | None = None,
+        verify: bool | ssl.SSLContext = True,
+        hooks: Hooks | None = None,
+    ) -> None:
+        credentials = Credentials(
+            headers=(
+                ('X-Api-Key', api_key),
+            ),
+        )
+        self.runtime = ResilientClient(
+            "" if http is not None else base_url,
+            http=http,
+            transport=transport,
+            policy=policy,
+            breaker=breaker,
+            budget=budget,
+            headers=headers,
+            verify=verify,
+            hooks=hooks,
+            sensitive_headers=credentials.header_names,
+        )
+        self._session = Session(self.runtime, policy or Policy(), credentials)
+
+    def close(self) -> None:
+        """Close the HTTP client if this client opened it."""
+        self.runtime.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def add_pet(
+        self,
+        body: models.NewPet,
+        **options: Unpack[CallOptions],
+    ) -> models.Pet:
+        """Add a pet"""
+        response = self.add_pet_detailed(body, **options)
+        return response.value
+
+    def add_pet_detailed(
+        self,
+        body: models.NewPet,
+        **options: Unpack[CallOptions],
+    ) -> ApiResponse[models.Pet]:
+        """Like ``add_pet``, with the status, headers, idempotency key and attempts."""
+        return _endpoints.ADD_PET.call(self._session, {}, body, **options)
+
+    def delete_pet(
+        self,
+        id: int,
+        **options: Unpack[CallOptions],
+    ) -> None:
+        """Deletes a pet. This cannot be undone."""
+        response = self.delete_pet_detailed(id, **options)
+        return response.value
+
+    def delete_pet_detailed(
+        self,
+        id: int,
+        **options: Unpack[CallOptions],
+    ) -> ApiResponse[None]:
+        """Like ``delete_pet``, with the status, headers, idempotency key and attempts."""
+        return _endpoints.DELETE_PET.call(self._session, {'id': id}, None, **options)
+
+    def find_pet_by_id(
+        self,
+        id: int,
+        **options: Unpack[CallOptions],
+    ) -> models.Pet:
+        """GET /pets/{id}"""
+        response = self.find_pet_by_id_detailed(id, **options)
+        return response.value
+
+    def find_pet_by_id_detailed(
+        self,
+        id: int,
+        **options: Unpack[CallOptions],
+    ) -> ApiResponse[models.Pet]:
+        """Like ``find_pet_by_id``, with the status, headers, idempotency key and attempts."""
+        return _endpoints.FIND_PET_BY_ID.call(self._session, {'id': id}, None, **options)
+
+    def list_pets(
+        self,
+        *,
+        tags: list[str] | None = None,
+        limit: int | None = None,
+        **options: Unpack[CallOptions],
+    ) -> list[models.Pet]:
+        """List pets"""
+        response = self.list_pets_detailed(tags=tags, limit=limit, **options)
+        return response.value
+
+    def list_pets_detailed(
+        self,
+        *,
+        tags: list[str] | None = None,
+        limit: int | None = None,
+        **options: Unpack[CallOptions],
+    ) -> ApiResponse[list[models.Pet]]:
+        """Like ``list_pets``, with the status, headers, idempotency key and attempts."""
+        return _endpoints.LIST_PETS.call(self._session, {'tags': tags, 'limit': limit}, None, **options)
