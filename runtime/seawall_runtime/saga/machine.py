@@ -96,6 +96,12 @@ def _never_sent(error: BaseException) -> bool:
     return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
+def status_of(reply: Reply) -> int | None:
+    """The HTTP status a reply carries (an ``ApiError`` has one too), if any."""
+    status = reply.status if isinstance(reply, StepResult) else getattr(reply, "status", None)
+    return status if isinstance(status, int) else None
+
+
 def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
     """What a reply says about a forward call: its verdict, and whether trying again may help.
 
@@ -106,13 +112,12 @@ def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
     applied request), nor a 409 to a ``repeat`` with the same idempotency key
     (the original may still be in flight).
     """
+    status = status_of(reply)
     if isinstance(reply, StepResult):
-        status: object = reply.status
         attempts = reply.attempts
     else:
-        status = getattr(reply, "status", None)
         attempts = len(getattr(reply, "attempts", ()) or ())
-    if isinstance(status, int):
+    if status is not None:
         if 200 <= status < 300:
             return "succeeded", False
         if 400 <= status < 500 and attempts <= 1 and not (repeat and status == 409):
@@ -247,12 +252,10 @@ class SagaMachine:
             if verdict == "unknown" and not record.idempotent:
                 may_retry = False  # repeating it could apply it twice
             if not may_retry:
-                status = reply.status if isinstance(reply, StepResult) else getattr(reply, "status", None)
+                if verdict == "unknown" and retry is not None and status_of(reply) == 409:
+                    verdict = "failed"  # a refusal that outlasted every retry is no in-flight repeat
                 record = replace(
-                    record,
-                    state=verdict,
-                    status=status if isinstance(status, int) else None,
-                    last_error=describe(reply),
+                    record, state=verdict, status=status_of(reply), last_error=describe(reply)
                 )
                 self._put(record)
                 yield Persist(step=record)
@@ -371,8 +374,8 @@ class SagaMachine:
                 reply: Reply = yield Invoke(
                     record.service, operation, arguments, record.compensation_key
                 )
-                status = reply.status if isinstance(reply, StepResult) else getattr(reply, "status", None)
-                if isinstance(status, int) and (
+                status = status_of(reply)
+                if status is not None and (
                     200 <= status < 300 or status in self.options.nothing_to_undo
                 ):
                     return (yield from self._settle(record, "compensated", None))
@@ -426,8 +429,12 @@ class SagaMachine:
             yield Persist(step=record)
             return record, rendered, False
         record = replace(record, attempts=record.attempts + 1, last_error=describe(reply))
-        if verdict == "failed" and not transient:
-            # The service refuses the request outright: it was never applied.
+        # A refusal means it was never applied. A 409 to a repeat may only mean
+        # "still in flight" — until it outlasts every retry: then it is stored.
+        refused = verdict == "failed" and not transient
+        if status_of(reply) == 409 and record.attempts >= self.options.compensation_retry.attempts:
+            refused = True
+        if refused:
             return (yield from self._settle(record, "compensated", None)), None, True
         return record, None, False
 

@@ -180,6 +180,10 @@ def test_an_owner_is_abandoned_once_its_process_is_gone() -> None:
     assert not abandoned(record(f"other-host:{dead_pid}:n"), now=100.0, stale_after=None)
     assert abandoned(record(f"other-host:{dead_pid}:n"), now=200.0, stale_after=60)
     assert abandoned(record(new_owner(), state="needs_attention"), now=100.0, stale_after=None)
+    # This process's pid with another start time: the pid was recycled, the owner is gone.
+    _, pid, start, _ = new_owner().split(":")
+    assert start, "process start times are read from /proc on Linux"
+    assert abandoned(record(f"{host}:{pid}:{int(start) - 1}:n"), now=100.0, stale_after=None)
 
 
 @pytest.mark.anyio

@@ -411,3 +411,14 @@ def test_api_error_after_retries_is_unknown() -> None:
     # Asked again with its key: 404 is a definite "never applied".
     assert raised.value.outcome.steps[1].state == "compensated"
     assert world.services["inventory"].called("release") == []
+
+
+def test_a_409_that_outlasts_every_retry_is_a_stored_refusal() -> None:
+    options = SagaOptions(compensation_retry=RetrySchedule(attempts=3))
+    world = make_world(options, orders={"create": [RequestTimeout("t")] + [StepResult(409)] * 3})
+    with pytest.raises(SagaCompensated) as raised:
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    assert len(world.services["orders"].called("create")) == 4
+    assert world.services["orders"].called("cancel") == []
+    assert raised.value.outcome.steps[0].state == "compensated"
