@@ -207,6 +207,18 @@ class _ClientBase(Generic[HttpT, TransportT]):
         """An ``httpx.Request`` built by the wrapped client (base URL, headers)."""
         return self.http.build_request(method, url, **kwargs)
 
+    @property
+    def circuit_breakers(self) -> dict[str, CircuitBreaker]:
+        """The breakers made so far, by key (origin, or origin and operation)."""
+        breakers = self._core.breakers
+        return dict(breakers.items()) if breakers is not None else {}
+
+    @property
+    def retry_budgets(self) -> dict[str, RetryBudget]:
+        """The retry budgets made so far, by origin."""
+        budgets = self._core.budgets
+        return dict(budgets.items()) if budgets is not None else {}
+
 
 class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
     """A synchronous HTTP client with retries, budget, breaker, timeouts and fallbacks.

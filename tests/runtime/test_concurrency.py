@@ -62,10 +62,8 @@ def shared_options(transport: httpx.MockTransport) -> dict[str, Any]:
 
 
 def expect_exact_counts(client: ResilientClient | AsyncResilientClient, counter: Counter) -> None:
-    core = client._core  # the shared state under test
-    assert core.breakers is not None and core.budgets is not None
-    [(_, breaker)] = core.breakers.items()
-    [(_, budget)] = core.budgets.items()
+    [breaker] = client.circuit_breakers.values()
+    [budget] = client.retry_budgets.values()
     # Half the calls fail twice when the budget allows a retry, once otherwise.
     assert budget.counts() == (CALLS, FLOOR)
     assert counter.count == CALLS + FLOOR
