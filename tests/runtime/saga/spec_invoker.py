@@ -19,7 +19,7 @@ import yaml
 
 from seawall_runtime import FakeClock, Operation, ResilientClient
 from seawall_runtime.saga import JSON, CompensationSpec, OperationRef, StepResult
-from seawall_runtime.saga.expressions import sectioned_template
+from seawall_runtime.saga.expressions import resolve_pointer, sectioned_template
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -74,12 +74,10 @@ class FaultyTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-def _resolve(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+def _resolve(document: Any, node: Any) -> Any:
+    """Follow local ``$ref``s (the example specs have no others)."""
     while "$ref" in node:
-        target: Any = document
-        for token in node["$ref"].removeprefix("#/").split("/"):
-            target = target[token]
-        node = target
+        node = resolve_pointer(document, node["$ref"].removeprefix("#"), expression=node["$ref"])
     return node
 
 
