@@ -29,6 +29,8 @@ setup(
         "pyyaml>=6.0",
         "jsonpath-rfc9535>=0.1",
         "uvicorn>=0.30",
+        "h11>=0.14",  # seawall chaos speaks HTTP/1.1 itself to control its sockets
+        "anyio>=4",
         f"seawall-runtime @ {RUNTIME.as_uri()}",
     ]
 )
