@@ -85,6 +85,7 @@ class Fail:
 
 
 Action = Union[Send, Sleep, Finish, Fail]
+_NO_HOOKS = Hooks()
 _Phase = Literal["new", "sending", "sleeping", "done"]
 
 
@@ -111,7 +112,7 @@ class CallController:
         self.idempotency_key = idempotency_key
         self._clock = clock
         self._rng = rng
-        self._hooks = hooks or Hooks()
+        self._hooks = hooks or _NO_HOOKS
         self._breaker = breaker
         self._budget = budget
         self._budget_key = budget_key
@@ -127,6 +128,7 @@ class CallController:
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
+        """The attempts made so far."""
         return tuple(self._attempts)
 
     # -- the driver's side ------------------------------------------------

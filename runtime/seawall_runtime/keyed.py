@@ -18,6 +18,7 @@ class PerKey(Generic[T]):
         self._lock = threading.Lock()
 
     def get(self, key: str) -> T:
+        """The item for ``key``, made on first use."""
         item = self._items.get(key)  # dict reads are atomic: no lock on the fast path
         if item is None:
             with self._lock:
@@ -27,5 +28,6 @@ class PerKey(Generic[T]):
         return item
 
     def items(self) -> list[tuple[str, T]]:
+        """A snapshot of (key, item) pairs."""
         with self._lock:
             return list(self._items.items())

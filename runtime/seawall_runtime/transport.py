@@ -130,6 +130,7 @@ class BodyReader:
 
 
 def attempt_deadline(action: Send, clock: Clock) -> float | None:
+    """When the attempt starting now must be over, on ``clock``."""
     return None if action.timeout is None else clock.now() + action.timeout
 
 
