@@ -276,3 +276,7 @@ class Api:
     definitions: tuple[Definition, ...]  # sorted by name
     operations: tuple[Operation, ...]  # sorted by name
     security_schemes: tuple[SecurityScheme, ...] = ()
+    # The client-wide breaker and retry budget (``seawall.policies`` specs),
+    # plugged in by the pipeline like ``Operation.policy``.
+    breaker: object | None = None
+    budget: object | None = None

@@ -28,6 +28,7 @@ from typing import Any
 
 from seawall import ir
 from seawall.naming import class_name
+from seawall.policies import BackoffSpec, BreakerSpec, BudgetSpec, OperationPolicy, RetrySpec, TimeoutSpec
 
 RUNTIME_REQUIREMENT = "seawall-runtime"
 
@@ -444,6 +445,7 @@ class OperationsRenderer:
         self.definitions = definitions
         self.annotate = Annotator(prefix="models.")
         self.error_classes: dict[str, str] = {}  # class name → docstring text
+        self.runtime_names: set[str] = set()  # policy classes the endpoints construct
 
     def views(self) -> list[OperationView]:
         return [self._operation(op) for op in self.api.operations]
@@ -502,8 +504,18 @@ class OperationsRenderer:
 
     def _operation_args(self, op: ir.Operation) -> str:
         args = [py_literal(op.operation_id), py_literal(op.method), py_literal(op.path)]
-        if op.idempotency_key_header:
-            args.append(f"idempotency_key_header={py_literal(op.idempotency_key_header)}")
+        key_header = op.idempotency_key_header
+        if isinstance(op.policy, OperationPolicy):
+            idempotency = op.policy.idempotency
+            if idempotency.idempotent != (op.method in IDEMPOTENT_METHODS):
+                args.append(f"idempotent={idempotency.idempotent}")
+            key_header = key_header or idempotency.key_header
+            policy = policy_expression(op.policy)
+            if policy is not None:
+                self.runtime_names.update(_constructors(policy))
+                args.append(f"policy={policy}")
+        if key_header:
+            args.append(f"idempotency_key_header={py_literal(key_header)}")
         return ", ".join(args)
 
     def _returns(self, success: list[ir.Response]) -> str:
@@ -540,6 +552,49 @@ def _error_text(status: str) -> str:
         return f"The server answered {status} {http.HTTPStatus(int(status)).phrase}."
     except ValueError:
         return f"The server answered {status}."
+
+
+# --- resilience policies ---------------------------------------------------------------
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})  # RFC 9110
+_POLICY_CLASSES = ("Backoff", "BreakerPolicy", "BudgetPolicy", "FallbackPolicy", "Policy", "RetryPolicy", "TimeoutPolicy")
+
+
+def _constructors(expression: str) -> set[str]:
+    """The runtime policy classes an expression calls."""
+    return {name for name in _POLICY_CLASSES if f"{name}(" in expression}
+
+
+def _call(name: str, spec: object, default: object) -> str:
+    """``Name(field=value, …)`` with only the fields that differ from ``default``."""
+    args = []
+    for key, value in vars(spec).items():
+        if value == getattr(default, key):
+            continue
+        if isinstance(value, tuple):
+            literal = "frozenset({" + ", ".join(py_literal(item) for item in sorted(value, key=str)) + "})"
+        elif isinstance(value, BackoffSpec):
+            literal = _call("Backoff", value, BackoffSpec())
+        else:
+            literal = py_literal(value)
+        args.append(f"{key}={literal}")
+    return f"{name}({', '.join(args)})"
+
+
+def policy_expression(policy: OperationPolicy) -> str | None:
+    """A ``Policy(...)`` expression for an operation's effective policy; None when default."""
+    parts = []
+    if policy.timeout != TimeoutSpec():
+        parts.append(f"timeout={_call('TimeoutPolicy', policy.timeout, TimeoutSpec())}")
+    if policy.retry is None:
+        parts.append("retry=None")
+    elif policy.retry != RetrySpec():
+        parts.append(f"retry={_call('RetryPolicy', policy.retry, RetrySpec())}")
+    fallback = policy.fallback
+    if fallback is not None and fallback.has_value:
+        on = ", ".join(py_literal(item) for item in sorted(fallback.on, key=str))
+        parts.append(f"fallback=FallbackPolicy(on=frozenset({{{on}}}), value={py_literal(fallback.value)})")
+    return f"Policy({', '.join(parts)})" if parts else None
 
 
 # --- the package -------------------------------------------------------------------------------
@@ -619,12 +674,14 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "client_doc": docstring(f"Client for {package.title}.", "    "),
         "endpoint_imports": import_lines(endpoint_used)
         + [
-            "from seawall_runtime import Operation",
+            "from seawall_runtime import " + ", ".join(sorted({"Operation"} | operations_renderer.runtime_names)),
             "from seawall_runtime.codegen import Body, Endpoint, Param, Reply",
             "",
             "from . import errors, models",
         ],
         "credential_groups": sorted(groups.items()),
+        "breaker_default": _call("BreakerPolicy", api.breaker, BreakerSpec()) if isinstance(api.breaker, BreakerSpec) else "BreakerPolicy()",
+        "budget_default": _call("BudgetPolicy", api.budget, BudgetSpec()) if isinstance(api.budget, BudgetSpec) else "BudgetPolicy()",
         "title": api.package.title,
         "title_doc": docstring(f"Client for {package.title} (API version {package.api_version}).", ""),
         "definitions": definitions,

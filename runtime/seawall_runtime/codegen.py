@@ -368,9 +368,8 @@ class Endpoint(Generic[T]):
         """The typed value of an answer; error statuses raise their ApiError."""
         response = outcome.response
         if outcome.from_fallback or response is None:
-            return ApiResponse(
-                cast(T, outcome.fallback_value), None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts
-            )
+            value = self._fallback_value(outcome)
+            return ApiResponse(value, None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts)
         status = response.status_code
         reply = self._reply_for(status)
         if reply is None or reply.error is not None:
@@ -387,10 +386,24 @@ class Endpoint(Generic[T]):
                 attempts=outcome.attempts,
                 idempotency_key=outcome.idempotency_key,
             )
-        value = self._body(reply, response, outcome)
-        return ApiResponse(
-            cast(T, value), status, response.headers, outcome.idempotency_key, False, outcome.attempts
-        )
+        parsed = cast(T, self._body(reply, response, outcome))
+        return ApiResponse(parsed, status, response.headers, outcome.idempotency_key, False, outcome.attempts)
+
+    def _fallback_value(self, outcome: Outcome) -> T:
+        """A fallback's value as the success type: JSON data from the spec becomes models."""
+        value = outcome.fallback_value
+        if self._success.kind != "json" or value is None:
+            return cast(T, value)
+        try:
+            return cast(T, self._adapter(self._success.annotation).validate_python(value))
+        except ValidationError as invalid:
+            first = invalid.errors(include_url=False, include_input=False)[0]
+            raise ResponseValidationError(
+                f"{self.operation.name}: the fallback value does not match the response schema "
+                f"at {_field_path(first['loc'])}: {first['msg']}",
+                attempts=outcome.attempts,
+                idempotency_key=outcome.idempotency_key,
+            ) from None
 
     def _reply_for(self, status: int) -> Reply | None:
         """Exact status, then its range (``4XX``), then ``default``.

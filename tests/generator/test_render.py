@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import inspect
 import sys
 import tomllib
@@ -133,3 +134,52 @@ def test_hostile_spec_generates_code_that_keeps_the_text_as_data(tmp_path: Path)
     assert endpoints.OP_ID.operation.path == '/x/{id}"\''
     assert inspect.cleandoc(package.Client.op_id.__doc__) == HOSTILE.strip()
     assert tomllib.loads((tmp_path / "out" / "pyproject.toml").read_text())["project"]["name"] == "evil-api"
+
+
+def test_resilience_policies_become_runtime_objects(tmp_path: Path) -> None:
+    from seawall.policies import extract_policies
+    from seawall_runtime import Backoff, BreakerPolicy, FallbackPolicy, Policy, RetryPolicy, TimeoutPolicy
+
+    pet = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    ok = {"200": {"description": "", "content": {"application/json": {"schema": pet}}}}
+    doc = document(
+        paths={
+            "/pets": {
+                "get": {
+                    "operationId": "listPets",
+                    "x-timeout": {"attempt": 2, "total": 10},
+                    "x-retry": {"attempts": 4, "backoff": {"initial": 0.5, "max": 5}, "on": [503, "timeout"]},
+                    "x-fallback": {"on": ["circuit-open"], "value": {"id": 0}},
+                    "responses": ok,
+                },
+                "post": {"operationId": "addPet", "x-idempotent": {"key": "Idempotency-Key"}, "x-retry": False, "responses": ok},
+                "delete": {"operationId": "dropPets", "responses": {"204": {"description": ""}}},
+            }
+        },
+        **{"x-circuit-breaker": {"failure-ratio": 0.25, "open-for": 30}},
+    )
+    spec = DictSpec(doc)
+    policies, _ = extract_policies(spec)
+    api, _ = build_api(spec, BuildOptions())
+    api = dataclasses.replace(
+        api,
+        breaker=policies.breaker,
+        operations=tuple(dataclasses.replace(op, policy=policies.get(op.operation_id)) for op in api.operations),
+    )
+    out = tmp_path / "out"
+    for relative, text in render_package(api).items():
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text(text)
+    package = import_generated(tmp_path, api.package.import_name)
+    endpoints = sys.modules[package.__name__ + "._endpoints"]
+    listing = endpoints.LIST_PETS.operation
+    assert listing.policy == Policy(
+        timeout=TimeoutPolicy(attempt=2, total=10),
+        retry=RetryPolicy(attempts=4, backoff=Backoff(initial=0.5), on=frozenset({503, "timeout"})),
+        fallback=FallbackPolicy(on=frozenset({"circuit-open"}), value={"id": 0}),
+    )
+    adding = endpoints.ADD_PET.operation
+    assert (adding.idempotent, adding.idempotency_key_header, adding.policy) == (True, "Idempotency-Key", Policy(retry=None))
+    assert endpoints.DROP_PETS.operation.policy is None
+    breaker = inspect.signature(package.Client).parameters["breaker"].default
+    assert breaker == BreakerPolicy(failure_ratio=0.25, open_for=30)

@@ -150,9 +150,12 @@ def test_invalid_body_names_the_field_and_keeps_the_raw_body() -> None:
     assert caught.value.content == b'{"petId": "x", "name": "secret-name"}' and caught.value.status == 200
 
 
-def test_fallback_answer() -> None:
-    parsed = PET_ENDPOINT.parse(Outcome(None, "cached", True, None, ()))
-    assert (parsed.value, parsed.status, parsed.from_fallback, dict(parsed.headers)) == ("cached", None, True, {})
+def test_fallback_value_becomes_the_success_type() -> None:
+    parsed = PET_ENDPOINT.parse(Outcome(None, {"petId": 5}, True, None, ()))
+    assert (parsed.value, parsed.status, parsed.from_fallback, dict(parsed.headers)) == (Pet(pet_id=5), None, True, {})
+    assert PET_ENDPOINT.parse(Outcome(None, None, True, None, ())).value is None
+    with pytest.raises(ResponseValidationError, match="fallback value"):
+        PET_ENDPOINT.parse(Outcome(None, "cached", True, None, ()))
 
 
 def test_discriminator_tags_raw_data_and_models() -> None:
