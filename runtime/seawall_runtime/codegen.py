@@ -397,13 +397,7 @@ class Endpoint(Generic[T]):
         try:
             return cast(T, self._adapter(self._success.annotation).validate_python(value))
         except ValidationError as invalid:
-            first = invalid.errors(include_url=False, include_input=False)[0]
-            raise ResponseValidationError(
-                f"{self.operation.name}: the fallback value does not match the response schema "
-                f"at {_field_path(first['loc'])}: {first['msg']}",
-                attempts=outcome.attempts,
-                idempotency_key=outcome.idempotency_key,
-            ) from None
+            raise self._invalid("the fallback value", invalid, outcome) from None
 
     def _reply_for(self, status: int) -> Reply | None:
         """Exact status, then its range (``4XX``), then ``default``.
@@ -429,15 +423,20 @@ class Endpoint(Generic[T]):
                 return adapter.validate_python(None)
             return adapter.validate_json(response.content)
         except ValidationError as invalid:
-            first = invalid.errors(include_url=False, include_input=False)[0]
-            raise ResponseValidationError(
-                f"{self.operation.name}: HTTP {response.status_code} response does not match its schema "
-                f"at {_field_path(first['loc'])}: {first['msg']}",
-                status=response.status_code,
-                content=response.content,
-                attempts=outcome.attempts,
-                idempotency_key=outcome.idempotency_key,
-            ) from None
+            raise self._invalid(f"HTTP {response.status_code} response", invalid, outcome, response) from None
+
+    def _invalid(
+        self, what: str, invalid: ValidationError, outcome: Outcome, response: httpx.Response | None = None
+    ) -> ResponseValidationError:
+        """The error for data that does not match the schema: names the field, never the value."""
+        first = invalid.errors(include_url=False, include_input=False)[0]
+        return ResponseValidationError(
+            f"{self.operation.name}: {what} does not match its schema at {_field_path(first['loc'])}: {first['msg']}",
+            status=response.status_code if response is not None else None,
+            content=response.content if response is not None else b"",
+            attempts=outcome.attempts,
+            idempotency_key=outcome.idempotency_key,
+        )
 
 
 def _raw_body(response: httpx.Response) -> object:
