@@ -38,7 +38,7 @@ from seawall_runtime.saga.machine import (
     Sleep,
 )
 from seawall_runtime.saga.model import (
-    JSON,
+    Arguments,
     Compensated,
     Completed,
     NeedsAttention,
@@ -142,7 +142,7 @@ class _SagaBase(Generic[I]):
         self,
         invoker: I,
         operation: str | OperationRef,
-        arguments: Mapping[str, JSON] | None,
+        arguments: Arguments | None,
         policy: Any,
         retry: RetrySchedule | None,
     ) -> Program[StepResult]:
@@ -204,7 +204,7 @@ class Saga(_SagaBase[OperationInvoker]):
         self,
         invoker: OperationInvoker,
         operation: str | OperationRef,
-        arguments: Mapping[str, JSON] | None = None,
+        arguments: Arguments | None = None,
         *,
         policy: Any = None,
         retry: RetrySchedule | None = None,
@@ -311,7 +311,7 @@ class AsyncSaga(_SagaBase[AsyncOperationInvoker]):
         self,
         invoker: AsyncOperationInvoker,
         operation: str | OperationRef,
-        arguments: Mapping[str, JSON] | None = None,
+        arguments: Arguments | None = None,
         *,
         policy: Any = None,
         retry: RetrySchedule | None = None,

@@ -13,11 +13,11 @@ JSON data.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from seawall_runtime.saga.model import JSON, StepResult
+from seawall_runtime.saga.model import Arguments, JSONLike, StepResult
 
 
 class ExpressionError(ValueError):
@@ -75,18 +75,23 @@ def parse(text: str) -> Expression:
     raise ExpressionError(text, "unknown expression (expected $statusCode, $request.…, $response.…)")
 
 
-def resolve_pointer(document: JSON, pointer: str, *, expression: str) -> JSON:
+def _is_array(value: object) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def resolve_pointer(document: JSONLike, pointer: str, *, expression: str) -> JSONLike:
     """Follow an RFC 6901 JSON pointer through ``document``."""
     value = document
     if pointer == "":
         return value
     for raw in pointer[1:].split("/"):
         token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             if token not in value:
                 raise ExpressionError(expression, f"no member {token!r} at this point")
             value = value[token]
-        elif isinstance(value, list):
+        elif _is_array(value):
+            assert isinstance(value, Sequence)
             if not token.isdigit() or (len(token) > 1 and token.startswith("0")):
                 raise ExpressionError(expression, f"{token!r} is not an array index")
             if int(token) >= len(value):
@@ -101,11 +106,11 @@ def resolve_pointer(document: JSON, pointer: str, *, expression: str) -> JSON:
 class Context:
     """What expressions are evaluated against: the step's arguments and its answer."""
 
-    arguments: Mapping[str, JSON]
+    arguments: Arguments
     result: StepResult | None = None
 
 
-def evaluate(expression: Expression, context: Context) -> JSON:
+def evaluate(expression: Expression, context: Context) -> JSONLike:
     """The value an expression names. Raises :class:`ExpressionError` if it is absent."""
     text = expression.text
     if expression.needs_response and context.result is None:
@@ -128,14 +133,15 @@ def evaluate(expression: Expression, context: Context) -> JSON:
         return resolve_pointer(context.arguments["body"], expression.name, expression=text)
     section = expression.source.removeprefix("request.")
     values = context.arguments.get(section)
-    if isinstance(values, dict):
+    if isinstance(values, Mapping):
         # Header names are case-insensitive; path and query names are not.
         names = [expression.name] if section != "header" else [
             key for key in values if key.lower() == expression.name.lower()
         ]
         for name in names:
             if name in values:
-                return values[name]
+                found: JSONLike = values[name]
+                return found
     raise ExpressionError(text, f"the request had no {section} parameter {expression.name!r}")
 
 
@@ -150,7 +156,7 @@ def _expressions_in(text: str) -> Iterator[str]:
         yield match.group(1)
 
 
-def _render_string(text: str, context: Context) -> JSON:
+def _render_string(text: str, context: Context) -> JSONLike:
     if text.startswith("$$"):
         return text[1:]
     if text.startswith("$"):
@@ -158,7 +164,7 @@ def _render_string(text: str, context: Context) -> JSON:
 
     def substitute(match: re.Match[str]) -> str:
         value = evaluate(parse(match.group(1)), context)
-        if isinstance(value, (dict, list)):
+        if isinstance(value, Mapping) or _is_array(value):
             raise ExpressionError(match.group(1), "an object or array cannot be embedded in a string")
         if isinstance(value, bool):
             return "true" if value else "false"
@@ -167,30 +173,30 @@ def _render_string(text: str, context: Context) -> JSON:
     return _EMBEDDED.sub(substitute, text)
 
 
-def render(template: JSON, context: Context) -> JSON:
+def render(template: JSONLike, context: Context) -> JSONLike:
     """Evaluate every expression in a JSON template; literals are copied as they are."""
     if isinstance(template, str):
         return _render_string(template, context)
-    if isinstance(template, list):
-        return [render(item, context) for item in template]
-    if isinstance(template, dict):
+    if isinstance(template, Mapping):
         return {key: render(value, context) for key, value in template.items()}
+    if isinstance(template, Sequence):
+        return [render(item, context) for item in template]
     return template
 
 
-def _walk_strings(template: JSON, pointer: str = "") -> Iterator[tuple[str, str]]:
+def _walk_strings(template: JSONLike, pointer: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(template, str):
         yield pointer, template
-    elif isinstance(template, list):
-        for index, item in enumerate(template):
-            yield from _walk_strings(item, f"{pointer}/{index}")
-    elif isinstance(template, dict):
+    elif isinstance(template, Mapping):
         for key, value in template.items():
             token = key.replace("~", "~0").replace("/", "~1")
             yield from _walk_strings(value, f"{pointer}/{token}")
+    elif isinstance(template, Sequence):
+        for index, item in enumerate(template):
+            yield from _walk_strings(item, f"{pointer}/{index}")
 
 
-def check_template(template: JSON) -> list[tuple[str, str]]:
+def check_template(template: JSONLike) -> list[tuple[str, str]]:
     """Problems in a template as ``(JSON pointer into the template, message)`` pairs.
 
     The generator calls this on ``x-compensation`` arguments so that a bad
@@ -206,7 +212,7 @@ def check_template(template: JSON) -> list[tuple[str, str]]:
     return problems
 
 
-def needs_response(template: JSON) -> bool:
+def needs_response(template: JSONLike) -> bool:
     """Whether evaluating the template needs the forward step's response."""
     return any(
         parse(expression).needs_response
@@ -216,15 +222,15 @@ def needs_response(template: JSON) -> bool:
 
 
 def sectioned_template(
-    args: Mapping[str, JSON], parameter_locations: Mapping[str, str]
-) -> dict[str, JSON]:
+    args: Arguments, parameter_locations: Mapping[str, str]
+) -> dict[str, JSONLike]:
     """``x-compensation.args`` (flat, by name) in the canonical arguments shape.
 
     A name that is a parameter of the compensating operation goes to that
     parameter's section (``parameter_locations`` maps name → "path", "query" or
     "header"); every other name becomes a property of the JSON request body.
     """
-    template: dict[str, dict[str, JSON]] = {}
+    template: dict[str, dict[str, JSONLike]] = {}
     for name, value in args.items():
         section = parameter_locations.get(name, "body")
         if section not in ("path", "query", "header", "body"):

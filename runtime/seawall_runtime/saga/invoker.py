@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from seawall_runtime.saga.model import JSON, OperationRef, StepResult
+from seawall_runtime.saga.model import Arguments, OperationRef, StepResult
 
 
 class DescribesOperations(Protocol):
@@ -32,7 +32,7 @@ class OperationInvoker(DescribesOperations, Protocol):
     def invoke(
         self,
         operation: str,
-        arguments: Mapping[str, JSON],
+        arguments: Arguments,
         *,
         idempotency_key: str,
         policy: Any = None,
@@ -48,7 +48,7 @@ class AsyncOperationInvoker(DescribesOperations, Protocol):
     async def invoke(
         self,
         operation: str,
-        arguments: Mapping[str, JSON],
+        arguments: Arguments,
         *,
         idempotency_key: str,
         policy: Any = None,

@@ -41,9 +41,9 @@ class SagaLog(Protocol):
         """Release the store's resources."""
 
 
-def step_to_json(step: StepRecord) -> dict[str, JSON]:
+def step_to_json(step: StepRecord) -> dict[str, object]:
     """A step as a JSON object (the stored form)."""
-    compensation: JSON = None
+    compensation: object = None
     if step.compensation is not None:
         compensation = {
             "operation": step.compensation.operation,

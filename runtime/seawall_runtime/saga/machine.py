@@ -21,6 +21,7 @@ from seawall_runtime.errors import CircuitOpen, TransportError
 from seawall_runtime.saga import expressions
 from seawall_runtime.saga.model import (
     JSON,
+    Arguments,
     Compensated,
     Completed,
     NeedsAttention,
@@ -52,7 +53,7 @@ class Invoke:
 
     service: str
     operation: str
-    arguments: Mapping[str, JSON]
+    arguments: Arguments
     idempotency_key: str
     policy: Any = None
 
@@ -183,7 +184,7 @@ class SagaMachine:
         self,
         ref: OperationRef,
         service: str,
-        arguments: Mapping[str, JSON],
+        arguments: Arguments,
         *,
         policy: Any = None,
         retry: RetrySchedule | None = None,
@@ -264,7 +265,7 @@ class SagaMachine:
             yield Sleep(retry.delay(attempt, self._rng))
 
     def _record_success(self, record: StepRecord, result: StepResult) -> Program[StepRecord]:
-        arguments: Mapping[str, JSON] | None = None
+        arguments: Arguments | None = None
         problem: str | None = None
         if record.compensation is not None:
             context = expressions.Context(record.arguments, result)
@@ -391,7 +392,7 @@ class SagaMachine:
 
     def _compensation_arguments(
         self, record: StepRecord
-    ) -> Program[tuple[StepRecord, Mapping[str, JSON] | None, bool]]:
+    ) -> Program[tuple[StepRecord, Arguments | None, bool]]:
         """Arguments for undoing a step whose answer was lost.
 
         Returns ``(record, arguments, final)``: ``final`` means the step is settled

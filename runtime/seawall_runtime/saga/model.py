@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
 JSON = Union[None, bool, int, float, str, list["JSON"], dict[str, "JSON"]]
-"""A JSON value as the standard library's ``json`` module reads and writes it."""
+"""A JSON value as the standard library's ``json`` module reads it."""
 
-Arguments = Mapping[str, JSON]
+JSONLike = Union[None, bool, int, float, str, Sequence["JSONLike"], Mapping[str, "JSONLike"]]
+"""A JSON value as accepted from callers: any mappings and sequences will do."""
+
+Arguments = Mapping[str, JSONLike]
 """A step's request, in the canonical shape every invoker accepts::
 
     {"path": {...}, "query": {...}, "header": {...}, "body": <JSON>}
@@ -69,7 +72,7 @@ class CompensationSpec:
     """
 
     operation: str
-    arguments: Mapping[str, JSON] = field(default_factory=dict)
+    arguments: Arguments = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -151,13 +154,13 @@ class StepRecord:
     index: int
     service: str
     operation: str
-    arguments: Mapping[str, JSON]
+    arguments: Arguments
     idempotency_key: str
     idempotent: bool
     compensation: CompensationSpec | None
     state: StepState = "started"
     status: int | None = None
-    compensation_arguments: Mapping[str, JSON] | None = None
+    compensation_arguments: Arguments | None = None
     compensation_key: str | None = None
     attempts: int = 0
     """Compensation attempts made so far (forward attempts are the client's business)."""

@@ -8,17 +8,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from seawall_runtime.saga import JSON, CompensationSpec, OperationRef, StepResult
+from seawall_runtime.saga import Arguments, CompensationSpec, OperationRef, StepResult
 
 Reply = Union[StepResult, BaseException]
-Answer = Union[Reply, Callable[[Mapping[str, JSON]], Reply]]
+Answer = Union[Reply, Callable[[Arguments], Reply]]
 
 
 @dataclass(frozen=True)
 class Call:
     service: str
     operation: str
-    arguments: Mapping[str, JSON]
+    arguments: Arguments
     idempotency_key: str
     policy: Any
 
@@ -56,7 +56,7 @@ class ScriptedInvoker:
     def invoke(
         self,
         operation: str,
-        arguments: Mapping[str, JSON],
+        arguments: Arguments,
         *,
         idempotency_key: str,
         policy: Any = None,
@@ -93,7 +93,7 @@ class AsyncScripted:
     async def invoke(
         self,
         operation: str,
-        arguments: Mapping[str, JSON],
+        arguments: Arguments,
         *,
         idempotency_key: str,
         policy: Any = None,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seawall_runtime import ConnectError, RequestTimeout
-from seawall_runtime.saga import JSON, CompensationSpec, OperationRef, StepResult
+from seawall_runtime.saga import Arguments, CompensationSpec, OperationRef, StepResult
 
 Fault = Literal["refuse", "lose", "down"]
 FaultPlan = Callable[[str, str], "Fault | None"]  # (service, operation) → fault
@@ -115,7 +115,7 @@ class LedgerInvoker:
         raise KeyError(name)
 
     def invoke(
-        self, operation: str, arguments: Mapping[str, JSON], *, idempotency_key: str, policy: Any = None
+        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Any = None
     ) -> StepResult:
         self.calls.append((operation, idempotency_key))
         fault = self.faults(self.service, operation)

@@ -18,7 +18,7 @@ import httpx
 import yaml
 
 from seawall_runtime import FakeClock, Operation, ResilientClient
-from seawall_runtime.saga import JSON, CompensationSpec, OperationRef, StepResult
+from seawall_runtime.saga import Arguments, CompensationSpec, OperationRef, StepResult
 from seawall_runtime.saga.expressions import resolve_pointer, sectioned_template
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
@@ -117,7 +117,7 @@ class SpecInvoker:
         return self.operations[name][1]
 
     def invoke(
-        self, operation: str, arguments: Mapping[str, JSON], *, idempotency_key: str, policy: Any = None
+        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Any = None
     ) -> StepResult:
         described, _ = self.operations[operation]
         path_values = arguments.get("path") or {}
@@ -131,8 +131,8 @@ class SpecInvoker:
             operation=described,
             policy=policy,
             idempotency_key=idempotency_key,
-            params=arguments.get("query") or None,  # type: ignore[arg-type]
-            headers=arguments.get("header") or None,  # type: ignore[arg-type]
+            params=arguments.get("query") or None,
+            headers=arguments.get("header") or None,
             json=arguments.get("body"),
         )
         response = outcome.response

@@ -57,7 +57,11 @@ def test_sigkill_at_a_random_point_then_recover(tmp_path: Path, seed: int) -> No
     assert len(ledger.creating_keys()) == len(ledger.resources())
     recovery_keys = {key for invoker in invokers.values() for op, key in invoker.calls}
     assert recovery_keys <= keys_before | {
-        step.compensation_key for o in outcomes for step in o.steps if step.compensation_key
+        step.compensation_key
+        for outcome in outcomes
+        if isinstance(outcome, Compensated)
+        for step in outcome.steps
+        if step.compensation_key
     }
     assert {key for invoker in invokers.values() for op, key in invoker.calls if op == "create"} <= keys_before
     log.close()

@@ -25,6 +25,7 @@ from seawall.examples.invariants import check_invariants
 from seawall.examples.testing import running_services
 from seawall_runtime import FakeClock, Policy
 from seawall_runtime.saga import (
+    Arguments,
     Compensated,
     Completed,
     RetrySchedule,
@@ -59,20 +60,20 @@ def place_order(
     the random faults alone.
     """
 
-    def step(service: str, operation: str, arguments: dict[str, object]) -> Any:
+    def step(service: str, operation: str, arguments: Arguments) -> Any:
         policy = None
         if mode < 4 and STEP_NAMES[mode] == operation:
             transport.lose_next()
             policy = NO_RETRY
         return saga.step(services[service], operation, arguments, policy=policy).body
 
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"sku": sku, "quantity": rng.randint(1, 3), "unitPrice": {"amount": 999, "currency": "EUR"}}
         for sku in rng.sample(SKUS, rng.randint(1, 2))
     ]
     card = "tok_declined" if rng.random() < 0.2 else "tok_visa"
     order = step("orders", "createOrder", {"body": {"customerId": saga.saga_id, "lines": lines}})
-    reserved = [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines]
+    reserved: list[dict[str, Any]] = [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines]
     step("inventory", "createReservation", {"body": {"orderId": order["id"], "lines": reserved}})
     payment = {"type": "card", "token": card}
     charge = step("payments", "createCharge", {"body": {"orderId": order["id"], "amount": order["total"], "paymentMethod": payment}})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seawall_runtime.saga import StepResult, check_template
+from seawall_runtime.saga import Arguments, StepResult, check_template
 from seawall_runtime.saga.expressions import (
     Context,
     ExpressionError,
@@ -14,7 +14,7 @@ from seawall_runtime.saga.expressions import (
     sectioned_template,
 )
 
-REQUEST = {
+REQUEST: Arguments = {
     "path": {"orderId": "o-1"},
     "query": {"dry": False},
     "header": {"X-Tenant": "acme"},
@@ -75,7 +75,7 @@ def test_response_expressions_need_the_response() -> None:
 
 
 def test_templates_mix_literals_expressions_and_embedded_expressions() -> None:
-    template = {
+    template: Arguments = {
         "path": {"orderId": "$response.body#/id"},
         "body": {
             "reason": "saga-rollback",
@@ -103,7 +103,7 @@ def test_objects_cannot_be_embedded_in_strings() -> None:
 
 
 def test_check_template_points_at_each_bad_expression() -> None:
-    template = {"path": {"a/b": "$request.cookie.c"}, "body": ["ok", "see {$nope}", "$$literal"]}
+    template: Arguments = {"path": {"a/b": "$request.cookie.c"}, "body": ["ok", "see {$nope}", "$$literal"]}
     problems = check_template(template)
     assert [pointer for pointer, _ in problems] == ["/path/a~1b", "/body/1"]
     assert "$nope" in problems[1][1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from saga_fakes import Call, ScriptedInvoker, undoable
@@ -49,10 +50,10 @@ class World:
         return [(c.service, c.operation) for c in self.journal if c.operation in undos]
 
 
-def make_world(options: SagaOptions = SagaOptions(), **scripts: dict[str, list[object]]) -> World:
+def make_world(options: SagaOptions = SagaOptions(), **scripts: dict[str, list[Any]]) -> World:
     journal: list[Call] = []
     services = {
-        service: ScriptedInvoker(service, {op: undoable(op, undo)}, scripts.get(service), journal)  # type: ignore[arg-type]
+        service: ScriptedInvoker(service, {op: undoable(op, undo)}, scripts.get(service), journal)
         for service, op, undo in STEPS
     }
     log = InMemorySagaLog()
@@ -80,7 +81,7 @@ def test_all_steps_succeed_and_compensations_are_prepared() -> None:
 @pytest.mark.parametrize("failing", [0, 1, 2])
 def test_definite_failure_at_each_step_undoes_the_earlier_steps_in_reverse(failing: int) -> None:
     service, operation, _ = STEPS[failing]
-    world = make_world(**{service: {operation: [StepResult(409, {"error": "no"})]}})
+    world = make_world(SagaOptions(), **{service: {operation: [StepResult(409, {"error": "no"})]}})
     with pytest.raises(SagaCompensated) as raised:
         with world.runner.saga("place-order") as saga:
             world.run_order(saga)
@@ -98,7 +99,9 @@ def test_definite_failure_at_each_step_undoes_the_earlier_steps_in_reverse(faili
 @pytest.mark.parametrize("failing", [0, 1, 2])
 def test_unknown_outcome_is_compensated_too(failing: int) -> None:
     service, operation, undo = STEPS[failing]
-    world = make_world(**{service: {operation: [RequestTimeout("timed out"), StepResult(201, {"id": "late"})]}})
+    world = make_world(
+        SagaOptions(), **{service: {operation: [RequestTimeout("timed out"), StepResult(201, {"id": "late"})]}}
+    )
     with pytest.raises(SagaCompensated):
         with world.runner.saga("place-order") as saga:
             world.run_order(saga)
