@@ -145,10 +145,13 @@ class _SagaBase(Generic[I]):
         arguments: Arguments | None,
         policy: Any,
         retry: RetrySchedule | None,
+        final: bool,
     ) -> Program[StepResult]:
         ref = operation if isinstance(operation, OperationRef) else invoker.operation(operation)
         self.invokers.setdefault(invoker.service, invoker)
-        return self.machine.step(ref, invoker.service, arguments or {}, policy=policy, retry=retry)
+        return self.machine.step(
+            ref, invoker.service, arguments or {}, policy=policy, retry=retry, final=final
+        )
 
     def _invoker(self, service: str) -> I:
         try:
@@ -208,9 +211,14 @@ class Saga(_SagaBase[OperationInvoker]):
         *,
         policy: Any = None,
         retry: RetrySchedule | None = None,
+        final: bool = False,
     ) -> StepResult:
-        """Call one operation as the saga's next step. Raises ``StepFailed`` if it fails."""
-        return self.perform(self._step_program(invoker, operation, arguments, policy, retry))
+        """Call one operation as the saga's next step. Raises ``StepFailed`` if it fails.
+
+        ``policy`` overrides the client's policy for this call; ``retry`` the saga's
+        forward retries (pivot and later steps); ``final=True`` marks the last step.
+        """
+        return self.perform(self._step_program(invoker, operation, arguments, policy, retry, final))
 
     def complete(self) -> Completed:
         return self._settled(self.perform(self.machine.complete()))
@@ -315,8 +323,9 @@ class AsyncSaga(_SagaBase[AsyncOperationInvoker]):
         *,
         policy: Any = None,
         retry: RetrySchedule | None = None,
+        final: bool = False,
     ) -> StepResult:
-        return await self.perform(self._step_program(invoker, operation, arguments, policy, retry))
+        return await self.perform(self._step_program(invoker, operation, arguments, policy, retry, final))
 
     async def complete(self) -> Completed:
         return self._settled(await self.perform(self.machine.complete()))

@@ -64,6 +64,7 @@ def step_to_json(step: StepRecord) -> dict[str, object]:
         "compensation_key": step.compensation_key,
         "attempts": step.attempts,
         "last_error": step.last_error,
+        "final": step.final,
     }
 
 
@@ -89,6 +90,7 @@ def step_from_json(saga_id: str, index: int, data: Mapping[str, Any]) -> StepRec
         compensation_key=data["compensation_key"],
         attempts=int(data["attempts"]),
         last_error=data["last_error"],
+        final=bool(data.get("final", False)),
     )
 
 

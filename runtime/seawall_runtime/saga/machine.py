@@ -188,8 +188,13 @@ class SagaMachine:
         *,
         policy: Any = None,
         retry: RetrySchedule | None = None,
+        final: bool = False,
     ) -> Program[StepResult]:
-        """Run one forward step; raise :class:`StepFailed` if it does not succeed."""
+        """Run one forward step; raise :class:`StepFailed` if it does not succeed.
+
+        ``final`` declares it the saga's last step, so that recovery can finish a
+        saga that crashed after it without asking a person.
+        """
         if self.saga.state != "running":
             raise SagaStateError(f"saga {self.saga.saga_id} is {self.saga.state}; no more steps")
         if self._blocked_by is not None:
@@ -213,6 +218,7 @@ class SagaMachine:
             idempotency_key=self._new_key(),
             idempotent=ref.idempotent,
             compensation=ref.compensation,
+            final=final,
         )
         self.steps.append(record)
         yield Persist(step=record)
@@ -457,6 +463,8 @@ class SagaMachine:
         """
         if self.saga.state in ("completed", "compensated"):
             raise SagaStateError(f"saga {self.saga.saga_id} already ended {self.saga.state}")
+        if self.saga.state == "running" and self._ran_to_the_end():
+            return (yield from self.complete())  # crashed between the last step and "completed"
         for record in self.steps:
             if record.state == "compensation_failed":
                 self._put(replace(record, state="compensating", attempts=0))
@@ -481,11 +489,22 @@ class SagaMachine:
                     return (yield from self._attention(
                         f"{record.label} after the pivot could not be finished", record, cause, None
                     ))
+        if self._ran_to_the_end():
+            return (yield from self.complete())
         return (yield from self._attention(
             f"the orchestration stopped after the pivot {pivot.label}; the logged steps are"
             " finished, but steps it had not started yet must be run by hand",
             None, cause, None,
         ))
+
+    def _ran_to_the_end(self) -> bool:
+        """Whether the step declared final succeeded and nothing else is left open."""
+        return (
+            bool(self.steps)
+            and self.steps[-1].final
+            and all(s.state in ("succeeded", "failed") for s in self.steps)
+            and self.steps[-1].state == "succeeded"
+        )
 
     # -- bookkeeping ----------------------------------------------------------
 

@@ -165,6 +165,8 @@ class StepRecord:
     attempts: int = 0
     """Compensation attempts made so far (forward attempts are the client's business)."""
     last_error: str | None = None
+    final: bool = False
+    """Declared the saga's last step: once it succeeds, the saga has nothing left to run."""
 
     @property
     def label(self) -> str:

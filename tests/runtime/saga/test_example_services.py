@@ -16,70 +16,25 @@ import random
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import pytest
+from order_saga import place_order
 from spec_invoker import FaultyTransport, SpecInvoker
 
 from seawall.examples.invariants import check_invariants
 from seawall.examples.testing import running_services
-from seawall_runtime import FakeClock, Policy
+from seawall_runtime import FakeClock
 from seawall_runtime.saga import (
-    Arguments,
     Compensated,
     Completed,
     RetrySchedule,
-    Saga,
     SagaOptions,
     SagaOutcome,
     SagaRunner,
     SqliteSagaLog,
 )
 
-SKUS = ("KB-001", "MS-002", "MN-003", "CB-004")
 SAGAS = 24
 STOCK = 12
-
-
-STEP_NAMES = ("createOrder", "createReservation", "createCharge", "confirmOrder")
-NO_RETRY = Policy(retry=None)
-
-
-class FraudCheckFailed(Exception):
-    """The orchestration's own failure between steps."""
-
-
-def place_order(
-    saga: Saga, services: dict[str, SpecInvoker], rng: random.Random, transport: FaultyTransport, mode: int
-) -> None:
-    """The order saga of docs/sagas.md, step for step, with this saga's fault (see ``mode``).
-
-    Modes 0-3 lose the answer of that step (applied, answer lost, no client
-    retry: the outcome is unknown; step 3, confirmOrder, is the pivot, so it is
-    retried forward), 4 fails the orchestration after the charge, 5 is left to
-    the random faults alone.
-    """
-
-    def step(service: str, operation: str, arguments: Arguments) -> Any:
-        policy = None
-        if mode < 4 and STEP_NAMES[mode] == operation:
-            transport.lose_next()
-            policy = NO_RETRY
-        return saga.step(services[service], operation, arguments, policy=policy).body
-
-    lines: list[dict[str, Any]] = [
-        {"sku": sku, "quantity": rng.randint(1, 3), "unitPrice": {"amount": 999, "currency": "EUR"}}
-        for sku in rng.sample(SKUS, rng.randint(1, 2))
-    ]
-    card = "tok_declined" if rng.random() < 0.2 else "tok_visa"
-    order = step("orders", "createOrder", {"body": {"customerId": saga.saga_id, "lines": lines}})
-    reserved: list[dict[str, Any]] = [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines]
-    step("inventory", "createReservation", {"body": {"orderId": order["id"], "lines": reserved}})
-    payment = {"type": "card", "token": card}
-    charge = step("payments", "createCharge", {"body": {"orderId": order["id"], "amount": order["total"], "paymentMethod": payment}})
-    if mode == 4:
-        raise FraudCheckFailed(f"order {order['id']} looks suspicious")
-    step("orders", "confirmOrder", {"path": {"orderId": order["id"]}, "body": {"chargeId": charge["id"]}})
 
 
 def test_concurrent_order_sagas_with_faults_end_applied_or_compensated(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from saga_fakes import AsyncScripted, ScriptedInvoker, undoable
 from seawall_runtime import FakeClock
 from seawall_runtime.saga import (
     Compensated,
+    Completed,
     InMemorySagaLog,
     NeedsAttention,
     OperationRef,
@@ -195,3 +196,32 @@ async def test_async_recovery() -> None:
     (outcome,) = await runner.recover({k: AsyncScripted(v) for k, v in fresh.items()}, stale_after=0)
     assert isinstance(outcome, Compensated) and outcome.saga_id == saga_id
     assert [c.operation for c in fresh["payments"].calls] == ["charge", "refund"]
+
+
+def test_a_crash_after_the_final_step_completes_the_saga() -> None:
+    log = InMemorySagaLog()
+    invokers = services()
+    runner = SagaRunner(log, clock=FakeClock(), owner="elsewhere:1:dead")
+    saga = runner.saga("s")
+    saga.step(invokers["orders"], "create", {})
+    saga.step(invokers["payments"], "charge", {}, final=True)
+    # The process dies before the `with` block could record "completed".
+    (outcome,) = recoverer(log).recover(services(), stale_after=0)
+    assert isinstance(outcome, Completed)
+    assert log.load(saga.saga_id)[0].state == "completed"
+
+
+def test_a_final_pivot_in_flight_is_finished_and_completes_the_saga() -> None:
+    log = InMemorySagaLog()
+    invokers = services()
+    invokers["shipping"].script["ship"] = [crash]
+    runner = SagaRunner(log, clock=FakeClock(), owner="elsewhere:1:dead")
+    saga = runner.saga("s")
+    saga.step(invokers["orders"], "create", {})
+    with pytest.raises(Crash):
+        saga.step(invokers["shipping"], "ship", {}, final=True)
+    fresh = services()
+    (outcome,) = recoverer(log).recover(fresh, stale_after=0)
+    assert isinstance(outcome, Completed)
+    assert [c.operation for c in fresh["shipping"].calls] == ["ship"]
+    assert fresh["orders"].calls == []
