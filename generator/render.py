@@ -260,20 +260,19 @@ class ModelsRenderer:
         self.order = _ordered(self.definitions)
         self.annotate = Annotator()
 
-    def views(self) -> tuple[list[DefinitionView], list[str]]:
-        """Definition views in order, and the models that need ``model_rebuild()``."""
+    def views(self) -> list[DefinitionView]:
+        """Definition views in definition order.
+
+        Models need no ``model_rebuild()``: they are built on first use
+        (``defer_build``), when every name they mention is defined.
+        """
         views = []
-        rebuild = []
         defined: set[str] = set()
         for name in self.order:
             definition = self.definitions[name]
             pending = frozenset(self.definitions) - defined
             if isinstance(definition, ir.ModelDef):
                 views.append(self._model(definition))
-                if any(ref in pending for f in definition.fields for ref in references(f.type)) or (
-                    definition.extra_type is not None and references(definition.extra_type) & pending
-                ):
-                    rebuild.append(name)
             elif isinstance(definition, ir.EnumDef):
                 self.annotate.used.add("enum")
                 views.append(self._enum(definition))
@@ -285,7 +284,7 @@ class ModelsRenderer:
                 )
                 self.annotate.undefined = frozenset()
             defined.add(name)
-        return views, rebuild
+        return views
 
     def _model(self, model: ir.ModelDef) -> DefinitionView:
         fields = tuple(self._field(f) for f in model.fields)
@@ -653,7 +652,7 @@ def render_package(api: ir.Api) -> dict[str, str]:
     """Relative POSIX path → text for every file of the generated project."""
     env = _environment()
     models = ModelsRenderer(api)
-    definitions, rebuild = models.views()
+    definitions = models.views()
     operations_renderer = OperationsRenderer(api, models.definitions)
     operations = operations_renderer.views()
     errors = sorted(operations_renderer.error_classes.items())
@@ -685,7 +684,6 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "title": api.package.title,
         "title_doc": docstring(f"Client for {package.title} (API version {package.api_version}).", ""),
         "definitions": definitions,
-        "rebuild": rebuild,
         "models_imports": import_lines(models.annotate.used),
         "operations": operations,
         "client_imports": import_lines(client_used),

@@ -59,10 +59,12 @@ class Model(BaseModel):
     Fields whose Python name differs from the wire name carry it as their
     validation and serialization alias; either name is accepted on input.
     Unknown properties are kept (``extra="allow"``) so a newer server does not
-    break an older client.
+    break an older client. Validators are built on first use (``defer_build``):
+    importing a module of a thousand models stays fast, and forward references
+    need no ``model_rebuild()``.
     """
 
-    model_config = ConfigDict(populate_by_name=True, extra="allow")
+    model_config = ConfigDict(populate_by_name=True, extra="allow", defer_build=True)
 
 
 class CallOptions(TypedDict, total=False):

@@ -76,7 +76,3 @@ class SubmitFormRequest(Model):
 class TreeNode(Model):
     value: str | None = None
     children: list[TreeNode] | None = None
-
-
-Everything.model_rebuild()
-TreeNode.model_rebuild()
