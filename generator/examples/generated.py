@@ -1,0 +1,69 @@
+"""Generate the example services' clients into a directory and import them.
+
+    clients = generate_clients(Path(".demo/clients"))
+    clients["orders"].AsyncClient(url)
+
+Each spec in ``specs/`` becomes the package ``<service>_client`` (so the
+names cannot clash with ``seawall.examples.orders`` and friends) under
+``directory/<service>``; that folder is put on ``sys.path`` and the package
+imported. The generator runs in process, exactly as ``seawall generate`` does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from seawall.examples.apps import SERVICE_NAMES, ServiceName
+
+SPECS_DIR = Path(__file__).resolve().parents[2] / "specs"
+
+
+def package_name(service: ServiceName) -> str:
+    """The generated package's import name for one service."""
+    return f"{service}_client"
+
+
+def spec_path(service: ServiceName) -> Path:
+    """The annotated spec a service implements."""
+    return SPECS_DIR / f"{service}.yaml"
+
+
+def _forget(package: str) -> None:
+    """Drop an earlier import of ``package`` so the new files are the ones used."""
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+
+
+def _import_from(package: str, folder: Path) -> ModuleType:
+    loaded = sys.modules.get(package)
+    if loaded is not None and Path(loaded.__file__ or "").parent.parent == folder:
+        return loaded
+    _forget(package)
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    return importlib.import_module(package)
+
+
+def generate_clients(
+    directory: Path, services: tuple[ServiceName, ...] = SERVICE_NAMES
+) -> dict[ServiceName, ModuleType]:
+    """Generate and import the clients of ``services``; service name → package module.
+
+    Raises ``seawall.diagnostics.SpecError`` if a spec does not generate.
+    """
+    from seawall import pipeline, write
+
+    modules: dict[ServiceName, ModuleType] = {}
+    for service in services:
+        package = package_name(service)
+        folder = (directory / service).resolve()
+        result = pipeline.generate_files(
+            spec_path(service), pipeline.GenerateOptions(package_name=package)
+        )
+        write.write_project(result.files, folder)
+        modules[service] = _import_from(package, folder)
+    return modules
