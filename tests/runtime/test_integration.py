@@ -94,8 +94,8 @@ def test_reset_after_sending_a_post_is_not_repeated(mode: str, server: FaultServ
 
 
 def test_slow_response_times_out_and_is_retried(mode: str, server: FaultServer) -> None:
-    path = server.plan(f"/slow-{mode}", "slow=1", "200")
-    policy = Policy(timeout=TimeoutPolicy(attempt=0.2), retry=RetryPolicy(backoff=BACKOFF))
+    path = server.plan(f"/slow-{mode}", "slow=2", "200")
+    policy = Policy(timeout=TimeoutPolicy(attempt=0.5), retry=RetryPolicy(backoff=BACKOFF))
     outcome = call(mode, server.url, "GET", path, policy=policy)
     assert outcome.status == 200
     assert outcome.attempts[0].error is not None

@@ -18,9 +18,12 @@ def test_each_attempt_is_a_client_span() -> None:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     exporter = InMemorySpanExporter()
-    provider = sdk_trace.TracerProvider()
+    # The global provider can be set only once per process: reuse an SDK one.
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, sdk_trace.TracerProvider):
+        provider = sdk_trace.TracerProvider()
+        trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
     statuses = iter([503, 200])
     client = ResilientClient(
         "http://api.test",
