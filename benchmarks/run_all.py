@@ -1,0 +1,108 @@
+"""Run every benchmark and write the figures into docs/performance.md.
+
+Each benchmark script runs in its own process, one after the other (they
+measure time, so they must not compete for the cores). What a script prints
+on stdout replaces the text between its two markers in docs/performance.md::
+
+    <!-- results: outage.py -->
+    ...
+    <!-- /results: outage.py -->
+
+so the prose around the figures stays as written. A script that is missing or
+fails is reported in its place, and the others still run.
+
+Usage: python benchmarks/run_all.py [--quick] [--only SCRIPT ...] [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _peers  # noqa: E402
+
+#: The benchmarks in the order of docs/performance.md, each with the options for a
+#: quick run (None: the script has no quick mode and is skipped by --quick).
+SCRIPTS: dict[str, list[str] | None] = {
+    "generate.py": ["--quick"],
+    "scaling.py": ["--quick"],
+    "runtime_overhead.py": ["--calls", "50", "--rounds", "1"],
+    "client_overhead.py": ["--quick"],
+    "outage.py": ["--quick"],
+    "partial_failure.py": ["--quick"],
+    "recovery.py": ["--quick"],
+}
+TIME_LIMIT = 300.0  # seconds per script, so that one stuck benchmark cannot hold up the rest
+
+
+def run(script: str, quick: bool) -> str:
+    """The script's stdout, or a note saying why there are no figures."""
+    path = _peers.BENCHMARKS / script
+    if not path.exists():
+        return f"({script} is not in benchmarks/ yet: no figures)"
+    options = SCRIPTS[script]
+    if quick and options is None:
+        return f"({script} has no quick mode: skipped)"
+    command = [sys.executable, str(path), *(options or [] if quick else [])]
+    print(f"running {script}", file=sys.stderr, flush=True)
+    start = time.monotonic()
+    try:
+        # stderr (progress) goes straight to the terminal.
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, text=True, timeout=TIME_LIMIT, cwd=_peers.REPO
+        )
+    except subprocess.TimeoutExpired:
+        return f"({script} did not finish within {TIME_LIMIT:.0f} s: no figures)"
+    print(f"  {script}: {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
+    if done.returncode:
+        return f"({script} failed with exit status {done.returncode}; its output:)\n\n{done.stdout}"
+    return done.stdout
+
+
+def fill(document: str, script: str, figures: str) -> str:
+    """``document`` with ``script``'s marked block replaced (appended if it has none)."""
+    block = (
+        f"<!-- results: {script} -->\n```text\n{figures.strip()}\n```\n<!-- /results: {script} -->"
+    )
+    pattern = re.compile(
+        rf"<!-- results: {re.escape(script)} -->.*?<!-- /results: {re.escape(script)} -->",
+        re.DOTALL,
+    )
+    if pattern.search(document):
+        return pattern.sub(lambda _match: block, document)
+    return f"{document.rstrip()}\n\n## {script}\n\n{block}\n"
+
+
+def stamp(document: str, quick: bool) -> str:
+    """``document`` with the run's date and machine in its ``run`` block."""
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    kind = "a quick run (tiny settings: figures are not meaningful)" if quick else "a full run"
+    return fill(document, "run_all.py", f"{kind} on {when}\nmachine: {_peers.machine()}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny settings, to check it all runs")
+    parser.add_argument("--only", nargs="+", choices=sorted(SCRIPTS), help="run only these")
+    parser.add_argument("--output", type=Path, default=_peers.REPO / "docs" / "performance.md")
+    args = parser.parse_args(argv)
+
+    document = args.output.read_text() if args.output.exists() else "# Performance\n"
+    for script in args.only or SCRIPTS:
+        figures = run(script, args.quick)
+        print(figures)
+        document = fill(document, script, figures)
+        # Written after each script, so that an interrupted run keeps what it measured.
+        args.output.write_text(stamp(document, args.quick))
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
