@@ -85,9 +85,9 @@ def _cmd_policies(args: argparse.Namespace) -> int:
     source = load.load_document(Path(args.spec))
     warnings: list[Diagnostic] = []
     if args.overlay:
-        from seawall import overlay
+        from seawall.overlay import apply_overlays
 
-        source, warnings = overlay.apply_overlays(source, _overlay_paths(args))
+        source, warnings = apply_overlays(source, _overlay_paths(args))
     spec = resolve.resolve(source)
     warnings += validate.validate(spec, lenient=args.lenient)
     policy_set, policy_warnings = policies.extract_policies(upgrade.upgrade(spec))

@@ -17,13 +17,15 @@ _PARALLEL_THRESHOLD_BYTES = 2_000_000
 def format_source(source: str) -> str:
     """Return ``source`` formatted by black (target Python 3.10, line length 88)."""
     import black
+    from black.mode import Mode, TargetVersion
+    from black.report import NothingChanged
 
-    mode = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=88)
+    mode = Mode(target_versions={TargetVersion.PY310}, line_length=88)
     try:
         # fast=True skips black's AST-equivalence self-check: the generated code is
         # ours, and the test suite type-checks and imports what it produces.
         return black.format_file_contents(source, fast=True, mode=mode)
-    except black.NothingChanged:
+    except NothingChanged:
         return source
 
 
@@ -33,11 +35,11 @@ class GeneratedCodeError(RuntimeError):
 
 def _format_named(item: tuple[str, str]) -> str:
     path, source = item
-    import black
+    from black.parsing import InvalidInput
 
     try:
         return format_source(source)
-    except black.InvalidInput as exc:
+    except InvalidInput as exc:
         raise GeneratedCodeError(f"generated {path} is not valid Python: {exc}") from None
 
 

@@ -41,10 +41,10 @@ def generate_files(
     report("load")
     source = load.load_document(spec_path)
     if options.overlays:
-        from seawall import overlay
+        from seawall.overlay import apply_overlays
 
         report("overlay")
-        source, overlay_warnings = overlay.apply_overlays(source, options.overlays)
+        source, overlay_warnings = apply_overlays(source, options.overlays)
         warnings += overlay_warnings
     report("resolve")
     spec = resolve.resolve(source)
