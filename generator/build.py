@@ -78,7 +78,7 @@ def pep440_version(version: str) -> str | None:
 
 def distribution_name(title: str) -> str:
     """``Swagger Petstore - OpenAPI 3.0`` → ``swagger-petstore-openapi-3-0``."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    ascii_title = unicodedata.normalize("NFKD", title.replace("'", "")).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "api-client"
 
 
