@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,8 +28,9 @@ METHODS = ("get", "put", "post", "delete", "patch")
 class FaultyTransport(httpx.BaseTransport):
     """Loopback HTTP that sometimes refuses, loses the answer after the effect, or says 503."""
 
-    def __init__(self, rate: float, seed: int) -> None:
+    def __init__(self, rate: float, seed: int, tick: Callable[[], None] = lambda: None) -> None:
         self.inner = httpx.HTTPTransport()
+        self.tick = tick  # called just before a request leaves and just after its answer arrives
         self.rate = rate
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -63,9 +64,11 @@ class FaultyTransport(httpx.BaseTransport):
             raise httpx.ConnectError("injected: connection refused", request=request)
         if fault == "unavailable":
             return httpx.Response(503, json={"code": "unavailable", "message": "injected"})
+        self.tick()
         response = self.inner.handle_request(request)
+        response.read()
+        self.tick()
         if fault == "lost":
-            response.read()
             response.close()
             raise httpx.ReadTimeout("injected: the response was lost", request=request)
         return response
