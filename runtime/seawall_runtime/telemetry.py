@@ -43,7 +43,12 @@ class _Telemetry:
         from opentelemetry import metrics, trace
 
         self._trace = trace
+        self._metrics = metrics
         self._tracer = trace.get_tracer("seawall_runtime")
+        # The API hands out a proxy provider until an SDK is installed; while it
+        # does, recording would cost time and keep nothing, so it is skipped.
+        provider = metrics.get_meter_provider()
+        self._proxy_meters = provider if "Proxy" in type(provider).__name__ else None
         meter = metrics.get_meter("seawall_runtime")
         self._attempts = meter.create_counter("seawall.attempts", description="HTTP attempts")
         self._duration = meter.create_histogram("seawall.attempt.duration", unit="s")
@@ -62,11 +67,15 @@ class _Telemetry:
         )
         _current_span.set(span)
 
+    def _measuring(self) -> bool:
+        return self._metrics.get_meter_provider() is not self._proxy_meters
+
     def attempt_ended(self, event: AttemptEnded) -> None:
-        outcome = str(event.status) if event.status is not None else "error"
-        attributes = {"seawall.operation": event.operation, "seawall.outcome": outcome}
-        self._attempts.add(1, attributes)
-        self._duration.record(event.duration, attributes)
+        if self._measuring():
+            outcome = str(event.status) if event.status is not None else "error"
+            attributes = {"seawall.operation": event.operation, "seawall.outcome": outcome}
+            self._attempts.add(1, attributes)
+            self._duration.record(event.duration, attributes)
         span = _current_span.get(None)
         if span is None:
             return

@@ -60,3 +60,34 @@ def test_without_opentelemetry_clients_carry_only_their_own_hooks(
     mine = Hooks(on_retry=lambda event: None)
     assert ResilientClient(hooks=mine)._core.hooks is mine
     assert ResilientClient()._core.hooks == Hooks()
+
+
+def test_attempts_and_retries_are_counted() -> None:
+    sdk_metrics = pytest.importorskip(
+        "opentelemetry.sdk.metrics", reason="opentelemetry-sdk (an optional extra) is not installed"
+    )
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    if isinstance(metrics.get_meter_provider(), sdk_metrics.MeterProvider):
+        pytest.skip("a meter provider without our reader was already set in this process")
+    metrics.set_meter_provider(sdk_metrics.MeterProvider(metric_readers=[reader]))
+    statuses = iter([503, 503, 200])
+    client = ResilientClient(
+        "http://api.test",
+        transport=httpx.MockTransport(lambda request: httpx.Response(next(statuses))),
+        policy=Policy(retry=RetryPolicy(backoff=Backoff(initial=0.01))),
+        clock=FakeClock(),
+    )
+    client.request("GET", "/pets")
+    data = reader.get_metrics_data()
+    assert data is not None
+    sums = {
+        metric.name: sum(point.value for point in metric.data.data_points)  # type: ignore[union-attr,misc]
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name in ("seawall.attempts", "seawall.retries")
+    }
+    assert sums == {"seawall.attempts": 3, "seawall.retries": 2}
