@@ -165,10 +165,12 @@ class CallController:
         else:
             self._settle_breaker(failed=True)
         if isinstance(error, RequestTimeout) and self._clamped:
+            timed_out = error
             error = DeadlineExceeded(
                 f"{self.label}: total deadline of {self.policy.timeout.total}s exceeded "
                 f"during attempt {len(self._attempts) + 1}"
             )
+            error.__cause__ = timed_out
         self._end_attempt(status=None, error=f"{type(error).__name__}: {error.message}")
         if isinstance(error, DeadlineExceeded):
             return self._fail(error, "deadline")
