@@ -48,22 +48,24 @@ def _import_from(package: str, folder: Path) -> ModuleType:
     return importlib.import_module(package)
 
 
-def generate_clients(
-    directory: Path, services: tuple[ServiceName, ...] = SERVICE_NAMES
-) -> dict[ServiceName, ModuleType]:
-    """Generate and import the clients of ``services``; service name → package module.
+def generate_package(spec: Path, folder: Path, package: str) -> ModuleType:
+    """Generate ``spec`` as ``package`` into ``folder`` and import it from there.
 
-    Raises ``seawall.diagnostics.SpecError`` if a spec does not generate.
+    Raises ``seawall.diagnostics.SpecError`` if the spec does not generate.
     """
     from seawall import pipeline, write
 
-    modules: dict[ServiceName, ModuleType] = {}
-    for service in services:
-        package = package_name(service)
-        folder = (directory / service).resolve()
-        result = pipeline.generate_files(
-            spec_path(service), pipeline.GenerateOptions(package_name=package)
-        )
-        write.write_project(result.files, folder)
-        modules[service] = _import_from(package, folder)
-    return modules
+    folder = folder.resolve()
+    result = pipeline.generate_files(spec, pipeline.GenerateOptions(package_name=package))
+    write.write_project(result.files, folder)
+    return _import_from(package, folder)
+
+
+def generate_clients(
+    directory: Path, services: tuple[ServiceName, ...] = SERVICE_NAMES
+) -> dict[ServiceName, ModuleType]:
+    """Generate and import the clients of ``services``; service name → package module."""
+    return {
+        service: generate_package(spec_path(service), directory / service, package_name(service))
+        for service in services
+    }
