@@ -9,6 +9,18 @@ from seawall_runtime import Backoff, FakeClock, Hooks, Policy, ResilientClient, 
 from seawall_runtime.telemetry import combine_hooks
 
 
+def call_answered_by(*statuses: int) -> None:
+    """One GET through a client whose server answers these statuses in turn."""
+    answers = iter(statuses)
+    client = ResilientClient(
+        "http://api.test",
+        transport=httpx.MockTransport(lambda request: httpx.Response(next(answers))),
+        policy=Policy(retry=RetryPolicy(backoff=Backoff(initial=0.01))),
+        clock=FakeClock(),
+    )
+    client.request("GET", "/pets")
+
+
 def test_each_attempt_is_a_client_span() -> None:
     sdk_trace = pytest.importorskip(
         "opentelemetry.sdk.trace", reason="opentelemetry-sdk (an optional extra) is not installed"
@@ -24,14 +36,7 @@ def test_each_attempt_is_a_client_span() -> None:
         provider = sdk_trace.TracerProvider()
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    statuses = iter([503, 200])
-    client = ResilientClient(
-        "http://api.test",
-        transport=httpx.MockTransport(lambda request: httpx.Response(next(statuses))),
-        policy=Policy(retry=RetryPolicy(backoff=Backoff(initial=0.01))),
-        clock=FakeClock(),
-    )
-    client.request("GET", "/pets")
+    call_answered_by(503, 200)
     spans = exporter.get_finished_spans()
     attributes = [dict(span.attributes or {}) for span in spans]
     assert [a["http.response.status_code"] for a in attributes] == [503, 200]
@@ -73,14 +78,7 @@ def test_attempts_and_retries_are_counted() -> None:
     if isinstance(metrics.get_meter_provider(), sdk_metrics.MeterProvider):
         pytest.skip("a meter provider without our reader was already set in this process")
     metrics.set_meter_provider(sdk_metrics.MeterProvider(metric_readers=[reader]))
-    statuses = iter([503, 503, 200])
-    client = ResilientClient(
-        "http://api.test",
-        transport=httpx.MockTransport(lambda request: httpx.Response(next(statuses))),
-        policy=Policy(retry=RetryPolicy(backoff=Backoff(initial=0.01))),
-        clock=FakeClock(),
-    )
-    client.request("GET", "/pets")
+    call_answered_by(503, 503, 200)
     data = reader.get_metrics_data()
     assert data is not None
     sums = {
