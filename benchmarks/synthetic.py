@@ -256,7 +256,7 @@ def build_spec(operations: int = 450, seed: int = 1, description_words: int = 30
         maker.resource(index, related)
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Synthetic API", "version": "2024-01-01", "description": maker.text(200)},
+        "info": {"title": "Synthetic API", "version": "2024.1.0", "description": maker.text(200)},
         "servers": [{"url": "https://api.example.invalid"}],
         "paths": maker.paths,
         "components": {

@@ -125,14 +125,14 @@ def detect_version(source: SourceDocument) -> Version:
     else:
         message = "not an OpenAPI document: it has no 'openapi' (3.x) or 'swagger' (2.0) field"
         raise SpecError([Diagnostic(message, source.locate(""))])
-    location = source.locate("/" + field_name)
+    # Locating is costly on a big JSON file (a token scan): only done for a message.
     if not isinstance(value, str):
         message = f"'{field_name}' must be a string such as '3.0.3' (quote it in YAML), not {value!r}"
-        raise SpecError([Diagnostic(message, location)])
+        raise SpecError([Diagnostic(message, source.locate("/" + field_name))])
     major_minor = ".".join(value.split(".")[:2])
     if major_minor not in known or not re.fullmatch(r"\d+\.\d+(\.\d+)?(-.+)?", value):
         message = f"unsupported {field_name} version {value!r}: seawall reads Swagger 2.0 and OpenAPI 3.0 and 3.1"
-        raise SpecError([Diagnostic(message, location)])
+        raise SpecError([Diagnostic(message, source.locate("/" + field_name))])
     return known[major_minor]
 
 
@@ -185,7 +185,10 @@ class _Resolver:
     def rewrite(self, value: Any, site: _Site, kind: str) -> Any:
         """A copy of ``value`` (found at ``site``) with every ref made local."""
         if isinstance(value, list):
-            return [self.rewrite(item, self._child(site, str(i)), kind) for i, item in enumerate(value)]
+            return [
+                self.rewrite(item, self._child(site, str(i)), kind) if isinstance(item, (dict, list)) else item
+                for i, item in enumerate(value)
+            ]
         if not isinstance(value, dict):
             return value
         parent_key = site.tokens[-1] if site.tokens else ""
@@ -200,8 +203,8 @@ class _Resolver:
                     result.update(ref)
                 elif ref is not None:
                     result[key] = ref
-            elif key in _LITERALS and not in_name_map:
-                result[key] = item
+            elif (key in _LITERALS and not in_name_map) or not isinstance(item, (dict, list)):
+                result[key] = item  # scalars need no walk (most nodes are scalars)
             else:
                 result[key] = self.rewrite(item, self._child(site, key), kind)
         return result
@@ -355,26 +358,40 @@ class _Resolver:
 
     def _index_identifiers(self, doc: SourceDocument) -> None:
         """Record every ``$id`` and ``$anchor`` of ``doc`` with the base URI in force there."""
-        # Each entry: value, its pointer, base URI, and whether its keys are names.
-        stack: list[tuple[Any, str, str, bool]] = [(doc.data, "", doc.path.as_uri(), False)]
+        # Each entry: value, its tokens (shared with its parent's, joined only for a find),
+        # base URI, and whether its keys are names. Only containers are pushed.
+        Tokens = tuple[Any, ...]  # nested pairs (parent tokens, token): no copying per node
+        stack: list[tuple[Any, Tokens, str, bool]] = [(doc.data, (), doc.path.as_uri(), False)]
         while stack:
-            value, pointer, base, is_name_map = stack.pop()
+            value, tokens, base, is_name_map = stack.pop()
             if isinstance(value, list):
-                stack += [(item, join_pointer(pointer, i), base, False) for i, item in enumerate(value)]
-                continue
-            if not isinstance(value, dict):
+                stack += [(item, (tokens, i), base, False) for i, item in enumerate(value) if _is_container(item)]
                 continue
             if not is_name_map:
                 if isinstance(value.get("$id"), str):
                     base = urljoin(base, value["$id"])
-                    self.identified.setdefault(urldefrag(base)[0], (doc, pointer))
+                    self.identified.setdefault(urldefrag(base)[0], (doc, _pointer_of(tokens)))
                 if isinstance(value.get("$anchor"), str):
-                    self.identified.setdefault(f"{urldefrag(base)[0]}#{value['$anchor']}", (doc, pointer))
+                    place = (doc, _pointer_of(tokens))
+                    self.identified.setdefault(f"{urldefrag(base)[0]}#{value['$anchor']}", place)
             stack += [
-                (item, join_pointer(pointer, key), base, key in _NAME_MAPS and not is_name_map)
+                (item, (tokens, key), base, key in _NAME_MAPS and not is_name_map)
                 for key, item in value.items()
-                if is_name_map or key not in _LITERALS
+                if _is_container(item) and (is_name_map or key not in _LITERALS)
             ]
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, (dict, list))
+
+
+def _pointer_of(tokens: tuple[Any, ...]) -> str:
+    """The JSON pointer of nested ``(parent, token)`` pairs."""
+    reversed_tokens = []
+    while tokens:
+        tokens, token = tokens
+        reversed_tokens.append(token)
+    return join_pointer("", *reversed(reversed_tokens))
 
 
 def _derived_name(doc: SourceDocument, pointer: str) -> str:

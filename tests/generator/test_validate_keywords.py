@@ -37,6 +37,12 @@ def problems_of(tmp_path: Path, text: str, suffix: str = ".yaml") -> list[Diagno
     return validate(resolve(load_document(path)), lenient=True)
 
 
+def component_problems(tmp_path: Path, version: str, schemas: str) -> list[Diagnostic]:
+    """Problems of a document whose only content is ``schemas`` (YAML lines, from line 6)."""
+    header = f"openapi: {version}\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n"
+    return problems_of(tmp_path, header + textwrap.indent(textwrap.dedent(schemas), "    "))
+
+
 def placed(problems: list[Diagnostic]) -> list[tuple[str, str, int | None]]:
     return [(p.message, p.location.pointer, p.location.line) for p in problems]
 
@@ -67,18 +73,14 @@ def test_valid_document_has_no_problems(engines: str, tmp_path: Path) -> None:
 
 
 def test_schema_object_errors_are_placed_at_the_schema(engines: str, tmp_path: Path) -> None:
-    problems = problems_of(
+    problems = component_problems(
         tmp_path,
+        "3.0.3",
         """\
-        openapi: 3.0.3
-        info: {title: t, version: '1'}
-        paths: {}
-        components:
-          schemas:
-            Named: {type: string, pattern: '(?<name>a)'}
-            Mixed:
-              allOf: [{type: object, properties: {a: {type: string}}}]
-              required: [a, b]
+        Named: {type: string, pattern: '(?<name>a)'}
+        Mixed:
+          allOf: [{type: object, properties: {a: {type: string}}}]
+          required: [a, b]
         """,
     )
     assert placed(problems) == [
@@ -88,16 +90,12 @@ def test_schema_object_errors_are_placed_at_the_schema(engines: str, tmp_path: P
 
 
 def test_31_schemas_are_checked_against_the_dialect(engines: str, tmp_path: Path) -> None:
-    problems = problems_of(
+    problems = component_problems(
         tmp_path,
+        "3.1.0",
         """\
-        openapi: 3.1.0
-        info: {title: t, version: '1'}
-        paths: {}
-        components:
-          schemas:
-            Odd: {type: strin}
-            Fine: {type: [string, 'null'], default: null}
+        Odd: {type: strin}
+        Fine: {type: [string, 'null'], default: null}
         """,
     )
     [problem] = problems
@@ -132,16 +130,12 @@ def test_parameters_defaults_and_path_templates(engines: str, tmp_path: Path) ->
 
 
 def test_a_null_default_is_allowed_on_a_nullable_schema_only(engines: str, tmp_path: Path) -> None:
-    problems = problems_of(
+    problems = component_problems(
         tmp_path,
+        "3.0.3",
         """\
-        openapi: 3.0.3
-        info: {title: t, version: '1'}
-        paths: {}
-        components:
-          schemas:
-            Maybe: {type: string, nullable: true, default: null}
-            Never: {type: string, default: null}
+        Maybe: {type: string, nullable: true, default: null}
+        Never: {type: string, default: null}
         """,
     )
     # openapi-schema-validator's own wording, twice (nullable and type)
