@@ -116,3 +116,34 @@ def test_half_open_admits_exactly_the_probe_limit_across_threads() -> None:
     with ThreadPoolExecutor(max_workers=32) as pool:
         granted = list(pool.map(try_probe, range(32)))
     assert granted.count(True) == 3
+
+
+@pytest.mark.anyio
+async def test_cancelled_probe_gives_its_slot_back() -> None:
+    clock = FakeClock()
+    answers = iter(["fail", "hang", "ok"])
+    hanging = anyio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        step = next(answers)
+        if step == "hang":
+            hanging.set()
+            await anyio.sleep_forever()
+        return httpx.Response(500 if step == "fail" else 200)
+
+    client = AsyncResilientClient(
+        "http://api.test",
+        transport=httpx.MockTransport(answer),
+        policy=Policy(retry=None),
+        breaker=BreakerPolicy(minimum_calls=1, open_for=1, half_open_probes=1),
+        clock=clock,
+    )
+    assert (await client.request("GET", "/")).status == 500
+    clock.advance(1)
+    async with anyio.create_task_group() as group:
+        group.start_soon(client.request, "GET", "/")  # the probe hangs…
+        await hanging.wait()
+        group.cancel_scope.cancel()  # …and is cancelled
+    assert (await client.request("GET", "/")).status == 200
+    [breaker] = client.circuit_breakers.values()
+    assert breaker.state == "closed"
