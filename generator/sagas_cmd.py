@@ -29,7 +29,9 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seawall sagas", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="seawall sagas", description="Look into a saga log; finish the sagas crashed processes left."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="show sagas and their states")
     listing.add_argument("--log", required=True, help="the SQLite saga log")

@@ -14,6 +14,7 @@ from seawall_runtime.saga.machine import CompensationUnavailable, SagaWarning
 from seawall_runtime.saga.model import (
     JSON,
     Arguments,
+    JSONLike,
     Compensated,
     CompensationSpec,
     Completed,
@@ -38,6 +39,7 @@ from seawall_runtime.saga.sqlite import SqliteSagaLog
 
 __all__ = [
     "JSON",
+    "JSONLike",
     "Arguments",
     "AsyncOperationInvoker",
     "AsyncSaga",

@@ -8,24 +8,15 @@ between log writes, during compensation.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sys
 from pathlib import Path
 
+from kill_switch import KillableLog, KillSwitch
 from saga_ledger import Fault, Ledger
 
 from seawall_runtime import FakeClock
-from seawall_runtime.saga import (
-    RetrySchedule,
-    SagaAborted,
-    SagaOptions,
-    SagaRecord,
-    SagaRunner,
-    SqliteSagaLog,
-    StepRecord,
-)
+from seawall_runtime.saga import RetrySchedule, SagaAborted, SagaOptions, SagaRunner
 
 MAX_SAGAS = 2000
 
@@ -33,18 +24,7 @@ MAX_SAGAS = 2000
 def main() -> int:
     log_path, ledger_path, seed, kill_at = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     rng = random.Random(seed)
-    events = 0
-
-    def tick() -> None:
-        nonlocal events
-        events += 1
-        if events >= kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    class KillableLog(SqliteSagaLog):
-        def write(self, saga: SagaRecord | None = None, step: StepRecord | None = None) -> None:
-            super().write(saga, step)
-            tick()
+    switch = KillSwitch(kill_at)
 
     def faults(service: str, operation: str) -> Fault | None:
         roll = rng.random()
@@ -52,10 +32,10 @@ def main() -> int:
             return "refuse" if roll < 0.1 else "lose" if roll < 0.2 else "down" if roll < 0.25 else None
         return "down" if roll < 0.2 else None
 
-    ledger = Ledger(ledger_path, tick=tick)
+    ledger = Ledger(ledger_path, tick=switch.tick)
     services = ledger.invokers(faults)
     options = SagaOptions(compensation_retry=RetrySchedule(attempts=50, initial=0.01))
-    runner = SagaRunner(KillableLog(log_path), options=options, clock=FakeClock(), rng=rng)
+    runner = SagaRunner(KillableLog(log_path, switch), options=options, clock=FakeClock(), rng=rng)
     for n in range(MAX_SAGAS):
         try:
             with runner.saga("place-order", saga_id=f"{seed}-{n}") as saga:
