@@ -353,12 +353,13 @@ async def open_clients(
     urls: Mapping[ServiceName, str],
     *,
     breaker: BreakerPolicy | None = None,
-    budget: BudgetPolicy | None = None,
+    budgets: Mapping[ServiceName, BudgetPolicy] | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> Clients:
     """An ``AsyncClient`` per service (closed by ``stack``), each counting into its own tally.
 
-    ``breaker`` and ``budget``, when given, replace the specs' for every client.
+    ``breaker`` (for every client) and ``budgets`` (per service), when given,
+    replace the specs'; ``options`` are per-call overrides for every call.
     """
     tallies = {name: Tally() for name in packages}
     clients: dict[ServiceName, Any] = {}
@@ -366,8 +367,8 @@ async def open_clients(
         extra: dict[str, Any] = {}
         if breaker is not None:
             extra["breaker"] = breaker
-        if budget is not None:
-            extra["budget"] = budget
+        if budgets is not None and name in budgets:
+            extra["budget"] = budgets[name]
         client = package.AsyncClient(urls[name], hooks=tallies[name].hooks(), **extra)
         clients[name] = await stack.enter_async_context(client)
     return Clients(clients, packages, tallies, dict(options or {}))
