@@ -1,10 +1,11 @@
 """OpenTelemetry spans and metrics, when ``opentelemetry-api`` is installed.
 
 The runtime never requires it: :func:`telemetry_hooks` returns ``None`` when
-the package is absent, and clients then carry no telemetry code at all. When
-present, each attempt becomes a client span (ended with its status or error)
-and counters record attempts, retries, breaker transitions, spent budgets and
-fallbacks. Without a configured SDK the API's no-op providers make this cheap.
+the package is absent, or when no SDK tracer or meter provider is set yet, and
+clients then carry no telemetry code at all (so set up the SDK before making
+clients). Otherwise each attempt becomes a client span (ended with its status
+or error) and counters record attempts, retries, breaker transitions, spent
+budgets and fallbacks.
 """
 
 from __future__ import annotations
@@ -38,17 +39,19 @@ def otel_available() -> bool:
     return _AVAILABLE
 
 
+def _configured(provider: object) -> bool:
+    """Whether an SDK provider is set: until then the API hands out proxies."""
+    return "Proxy" not in type(provider).__name__
+
+
 class _Telemetry:
-    def __init__(self) -> None:
+    def __init__(self, *, spans: bool, measure: bool) -> None:
         from opentelemetry import metrics, trace
 
         self._trace = trace
-        self._metrics = metrics
+        self._spans = spans
+        self._measure = measure
         self._tracer = trace.get_tracer("seawall_runtime")
-        # The API hands out a proxy provider until an SDK is installed; while it
-        # does, recording would cost time and keep nothing, so it is skipped.
-        provider = metrics.get_meter_provider()
-        self._proxy_meters = provider if "Proxy" in type(provider).__name__ else None
         meter = metrics.get_meter("seawall_runtime")
         self._attempts = meter.create_counter("seawall.attempts", description="HTTP attempts")
         self._duration = meter.create_histogram("seawall.attempt.duration", unit="s")
@@ -58,8 +61,6 @@ class _Telemetry:
         self._fallbacks = meter.create_counter("seawall.fallbacks")
 
     def attempt_started(self, event: AttemptStarted) -> None:
-        if isinstance(self._trace.get_tracer_provider(), self._trace.ProxyTracerProvider):
-            return  # no SDK configured (yet): a span would record nothing
         span = self._tracer.start_span(
             event.operation,
             kind=self._trace.SpanKind.CLIENT,
@@ -67,11 +68,8 @@ class _Telemetry:
         )
         _current_span.set(span)
 
-    def _measuring(self) -> bool:
-        return self._metrics.get_meter_provider() is not self._proxy_meters
-
     def attempt_ended(self, event: AttemptEnded) -> None:
-        if self._measuring():
+        if self._measure:
             outcome = str(event.status) if event.status is not None else "error"
             attributes = {"seawall.operation": event.operation, "seawall.outcome": outcome}
             self._attempts.add(1, attributes)
@@ -102,17 +100,24 @@ class _Telemetry:
 
 
 def telemetry_hooks() -> Hooks | None:
-    """Hooks that report to OpenTelemetry, or ``None`` when it is not installed."""
+    """Hooks that report to OpenTelemetry, or ``None`` when it is not installed
+    or no SDK provider is set."""
     if not otel_available():
         return None
-    sink = _Telemetry()
+    from opentelemetry import metrics, trace
+
+    spans = _configured(trace.get_tracer_provider())
+    measure = _configured(metrics.get_meter_provider())
+    if not (spans or measure):
+        return None
+    sink = _Telemetry(spans=spans, measure=measure)
     return Hooks(
-        on_attempt_start=sink.attempt_started,
+        on_attempt_start=sink.attempt_started if spans else None,
         on_attempt_end=sink.attempt_ended,
-        on_retry=sink.retry,
-        on_breaker_change=sink.breaker,
-        on_budget_exhausted=sink.budget,
-        on_fallback=sink.fallback,
+        on_retry=sink.retry if measure else None,
+        on_breaker_change=sink.breaker if measure else None,
+        on_budget_exhausted=sink.budget if measure else None,
+        on_fallback=sink.fallback if measure else None,
     )
 
 

@@ -89,3 +89,15 @@ def test_attempts_and_retries_are_counted() -> None:
         if metric.name in ("seawall.attempts", "seawall.retries")
     }
     assert sums == {"seawall.attempts": 3, "seawall.retries": 2}
+
+
+def test_no_hooks_until_an_sdk_provider_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("opentelemetry.trace", reason="opentelemetry-api is not installed")
+    from opentelemetry import metrics, trace
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    from seawall_runtime.telemetry import telemetry_hooks
+
+    monkeypatch.setattr(trace, "get_tracer_provider", trace.ProxyTracerProvider)
+    monkeypatch.setattr(metrics, "get_meter_provider", _ProxyMeterProvider)
+    assert telemetry_hooks() is None
