@@ -26,7 +26,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
 from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
-from seawall.load import SourceDocument, load_document, split_pointer
+from seawall.load import SourceDocument, load_document, paused_gc, split_pointer
 
 Version = Literal["2.0", "3.0", "3.1"]
 
@@ -108,7 +108,8 @@ def resolve(source: SourceDocument) -> Spec:
     Raises :class:`SpecError` listing every ``$ref`` that cannot be resolved.
     """
     version = detect_version(source)
-    return _Resolver(source, version).run()
+    with paused_gc():
+        return _Resolver(source, version).run()
 
 
 def detect_version(source: SourceDocument) -> Version:

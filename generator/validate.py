@@ -20,6 +20,7 @@ from typing import Any
 
 from seawall import validate_engines
 from seawall.diagnostics import Diagnostic, SpecError, join_pointer
+from seawall.load import paused_gc
 from seawall.resolve import Spec
 from seawall.validate_keywords import keyword_problems
 
@@ -30,7 +31,8 @@ _MESSAGE_LIMIT = 300
 def validate(spec: Spec, *, lenient: bool) -> list[Diagnostic]:
     """Every problem of ``spec``: raises :class:`SpecError` with all of them, or under
     ``lenient`` returns them as warnings (an empty list when there are none)."""
-    problems = _unique([*spec.deferred, *_schema_problems(spec), *_keyword_problems(spec), *_duplicate_ids(spec)])
+    with paused_gc():
+        problems = _unique([*spec.deferred, *_schema_problems(spec), *_keyword_problems(spec), *_duplicate_ids(spec)])
     if problems and not lenient:
         raise SpecError(problems)
     return [dataclasses.replace(problem, severity="warning") for problem in problems]
