@@ -30,23 +30,39 @@ class UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="seawall sagas", description="Look into a saga log; finish the sagas crashed processes left."
+        prog="seawall sagas",
+        description="Look into a saga log; finish the sagas crashed processes left.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="show sagas and their states")
     listing.add_argument("--log", required=True, help="the SQLite saga log")
-    listing.add_argument("--state", action="append", choices=STATES, help="only these states (repeatable)")
+    listing.add_argument(
+        "--state", action="append", choices=STATES, help="only these states (repeatable)"
+    )
     listing.add_argument("--steps", action="store_true", help="show each saga's steps")
     listing.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     recover = commands.add_parser("recover", help="drive every abandoned saga to an end")
     recover.add_argument("--log", required=True, help="the SQLite saga log")
-    recover.add_argument("--invokers", required=True, metavar="MODULE:NAME",
-                         help="mapping (or factory of one) from service name to invoker")
-    recover.add_argument("--saga", action="append", metavar="ID", help="only this saga (repeatable)")
-    recover.add_argument("--stale-after", type=float, metavar="SECONDS",
-                         help="also take over sagas of other hosts unchanged for this long")
-    recover.add_argument("--retry-needs-attention", action="store_true",
-                         help="try the failed compensations of sagas that need attention again")
+    recover.add_argument(
+        "--invokers",
+        required=True,
+        metavar="MODULE:NAME",
+        help="mapping (or factory of one) from service name to invoker",
+    )
+    recover.add_argument(
+        "--saga", action="append", metavar="ID", help="only this saga (repeatable)"
+    )
+    recover.add_argument(
+        "--stale-after",
+        type=float,
+        metavar="SECONDS",
+        help="also take over sagas of other hosts unchanged for this long",
+    )
+    recover.add_argument(
+        "--retry-needs-attention",
+        action="store_true",
+        help="try the failed compensations of sagas that need attention again",
+    )
     recover.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     return parser
 
@@ -114,7 +130,9 @@ def _saga_json(record: SagaRecord, steps: list[StepRecord] | None) -> dict[str, 
     return data
 
 
-def list_sagas(log: SqliteSagaLog, states: Sequence[str] | None, *, steps: bool, as_json: bool) -> int:
+def list_sagas(
+    log: SqliteSagaLog, states: Sequence[str] | None, *, steps: bool, as_json: bool
+) -> int:
     records = log.sagas(states)
     for record in records:
         record_steps = log.load(record.saga_id)[1] if steps or as_json else None
@@ -122,7 +140,9 @@ def list_sagas(log: SqliteSagaLog, states: Sequence[str] | None, *, steps: bool,
             print(json.dumps(_saga_json(record, record_steps)))
             continue
         reason = record.detail.get("reason") or record.detail.get("cause") or ""
-        print(f"{record.saga_id}  {record.name}  {record.state}  {_when(record.updated_at)}  {reason}".rstrip())
+        print(
+            f"{record.saga_id}  {record.name}  {record.state}  {_when(record.updated_at)}  {reason}".rstrip()
+        )
         for step in record_steps if steps and record_steps else []:
             print(_step_line(step))
     if not as_json:
@@ -188,8 +208,15 @@ def recover(log: SqliteSagaLog, arguments: argparse.Namespace) -> int:
         outcomes = SagaRunner(log).recover(invokers, **options)
     for outcome in outcomes:
         if arguments.json:
-            print(json.dumps({"saga_id": outcome.saga_id, "outcome": type(outcome).__name__,
-                              "detail": dict(log.load(outcome.saga_id)[0].detail)}))
+            print(
+                json.dumps(
+                    {
+                        "saga_id": outcome.saga_id,
+                        "outcome": type(outcome).__name__,
+                        "detail": dict(log.load(outcome.saga_id)[0].detail),
+                    }
+                )
+            )
         else:
             print(_outcome_line(outcome))
     if not arguments.json:

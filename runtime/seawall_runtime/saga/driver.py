@@ -90,7 +90,9 @@ class _RunnerBase:
         self.rng = rng or random.Random()
         self.owner = owner or new_owner()
 
-    def _new_machine(self, name: str, saga_id: str | None, options: SagaOptions | None) -> SagaMachine:
+    def _new_machine(
+        self, name: str, saga_id: str | None, options: SagaOptions | None
+    ) -> SagaMachine:
         now = self.clock.wall()
         record = SagaRecord(saga_id or str(uuid.uuid4()), name, "running", self.owner, now, now)
         return SagaMachine(
@@ -117,7 +119,9 @@ class _RunnerBase:
                 continue  # another recoverer was quicker
             record, steps = self.log.load(saga.saga_id)
             machines.append(
-                SagaMachine(record, steps, options=self.options, clock=self.clock.wall, rng=self.rng)
+                SagaMachine(
+                    record, steps, options=self.options, clock=self.clock.wall, rng=self.rng
+                )
             )
         return machines
 
@@ -325,7 +329,9 @@ class AsyncSaga(_SagaBase[AsyncOperationInvoker]):
         retry: RetrySchedule | None = None,
         final: bool = False,
     ) -> StepResult:
-        return await self.perform(self._step_program(invoker, operation, arguments, policy, retry, final))
+        return await self.perform(
+            self._step_program(invoker, operation, arguments, policy, retry, final)
+        )
 
     async def complete(self) -> Completed:
         return self._settled(await self.perform(self.machine.complete()))

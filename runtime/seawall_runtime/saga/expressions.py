@@ -72,7 +72,9 @@ def parse(text: str) -> Expression:
         return Expression(text, f"{side}.{kind}", name)
     if text in ("$url", "$method"):
         raise ExpressionError(text, "not available to compensations")
-    raise ExpressionError(text, "unknown expression (expected $statusCode, $request.…, $response.…)")
+    raise ExpressionError(
+        text, "unknown expression (expected $statusCode, $request.…, $response.…)"
+    )
 
 
 def _is_array(value: object) -> bool:
@@ -135,9 +137,11 @@ def evaluate(expression: Expression, context: Context) -> JSONLike:
     values = context.arguments.get(section)
     if isinstance(values, Mapping):
         # Header names are case-insensitive; path and query names are not.
-        names = [expression.name] if section != "header" else [
-            key for key in values if key.lower() == expression.name.lower()
-        ]
+        names = (
+            [expression.name]
+            if section != "header"
+            else [key for key in values if key.lower() == expression.name.lower()]
+        )
         for name in names:
             if name in values:
                 found: JSONLike = values[name]
@@ -165,7 +169,9 @@ def _render_string(text: str, context: Context) -> JSONLike:
     def substitute(match: re.Match[str]) -> str:
         value = evaluate(parse(match.group(1)), context)
         if isinstance(value, Mapping) or _is_array(value):
-            raise ExpressionError(match.group(1), "an object or array cannot be embedded in a string")
+            raise ExpressionError(
+                match.group(1), "an object or array cannot be embedded in a string"
+            )
         if isinstance(value, bool):
             return "true" if value else "false"
         return "" if value is None else str(value)

@@ -225,10 +225,14 @@ class SagaMachine:
         # A pivot and everything after it can only go forward: keep trying.
         forward_only = ref.is_pivot or pivot is not None
         schedule = retry or self.options.forward_retry
-        record, reply = yield from self._drive_forward(record, policy, schedule if forward_only else None)
+        record, reply = yield from self._drive_forward(
+            record, policy, schedule if forward_only else None
+        )
         if isinstance(reply, StepResult) and record.state == "succeeded":
             return reply
-        failure = StepFailed(record, record.last_error or "failed", unknown=record.state == "unknown")
+        failure = StepFailed(
+            record, record.last_error or "failed", unknown=record.state == "unknown"
+        )
         if isinstance(reply, StepResult):
             failure.result = reply
         if record.state == "unknown":
@@ -238,7 +242,12 @@ class SagaMachine:
         raise failure
 
     def _drive_forward(
-        self, record: StepRecord, policy: Any, retry: RetrySchedule | None, *, repeated: bool = False
+        self,
+        record: StepRecord,
+        policy: Any,
+        retry: RetrySchedule | None,
+        *,
+        repeated: bool = False,
     ) -> Program[tuple[StepRecord, Reply]]:
         """Call a step (again, with its key) until it has a definite verdict or retries run out.
 
@@ -260,7 +269,9 @@ class SagaMachine:
                 may_retry = False  # repeating it could apply it twice
             if not may_retry:
                 if verdict == "unknown" and retry is not None and status_of(reply) == 409:
-                    verdict = "failed"  # a refusal that outlasted every retry is no in-flight repeat
+                    verdict = (
+                        "failed"  # a refusal that outlasted every retry is no in-flight repeat
+                    )
                 record = replace(
                     record, state=verdict, status=status_of(reply), last_error=describe(reply)
                 )
@@ -310,19 +321,27 @@ class SagaMachine:
         pivot = self.pivot
         if pivot is not None:
             failing = next((s for s in reversed(self.steps) if s.state != "succeeded"), None)
-            return (yield from self._attention(
-                f"failed after the pivot {pivot.label}, which cannot be undone",
-                failing, cause, error,
-            ))
+            return (
+                yield from self._attention(
+                    f"failed after the pivot {pivot.label}, which cannot be undone",
+                    failing,
+                    cause,
+                    error,
+                )
+            )
         uncertain_pivot = next(
             (s for s in self.steps if s.compensation is None and s.state in ("started", "unknown")),
             None,
         )
         if uncertain_pivot is not None:
-            return (yield from self._attention(
-                f"the pivot {uncertain_pivot.label} may have been applied and cannot be undone",
-                uncertain_pivot, cause, error,
-            ))
+            return (
+                yield from self._attention(
+                    f"the pivot {uncertain_pivot.label} may have been applied and cannot be undone",
+                    uncertain_pivot,
+                    cause,
+                    error,
+                )
+            )
         self._set_saga("compensating", {"cause": cause})
         yield Persist(saga=self.saga)
         targets = [s for s in reversed(self.steps) if s.state not in ("failed", "compensated")]
@@ -335,9 +354,11 @@ class SagaMachine:
                     break
         stuck = [s for s in self.steps if s.state == "compensation_failed"]
         if stuck:
-            return (yield from self._attention(
-                f"the compensation of {stuck[-1].label} kept failing", stuck[-1], cause, error
-            ))
+            return (
+                yield from self._attention(
+                    f"the compensation of {stuck[-1].label} kept failing", stuck[-1], cause, error
+                )
+            )
         self._set_saga("compensated", {"cause": cause})
         yield Persist(saga=self.saga)
         return Compensated(self.saga.saga_id, cause, self.summaries(), error)
@@ -366,7 +387,9 @@ class SagaMachine:
         operation = record.compensation.operation
         schedule = self.options.compensation_retry
         record = replace(
-            record, state="compensating", compensation_key=record.compensation_key or self._new_key()
+            record,
+            state="compensating",
+            compensation_key=record.compensation_key or self._new_key(),
         )
         self._put(record)
         yield Persist(step=record)
@@ -389,7 +412,9 @@ class SagaMachine:
                 _, transient = classify(reply, repeat=record.attempts > 0)
                 record = replace(record, attempts=record.attempts + 1, last_error=describe(reply))
                 if not transient:
-                    return (yield from self._settle(record, "compensation_failed", record.last_error))
+                    return (
+                        yield from self._settle(record, "compensation_failed", record.last_error)
+                    )
             if record.attempts >= schedule.attempts:
                 return (yield from self._settle(record, "compensation_failed", record.last_error))
             self._put(record)
@@ -426,7 +451,9 @@ class SagaMachine:
         if verdict == "succeeded":
             assert isinstance(reply, StepResult)
             try:
-                rendered = expressions.render(template, expressions.Context(record.arguments, reply))
+                rendered = expressions.render(
+                    template, expressions.Context(record.arguments, reply)
+                )
             except expressions.ExpressionError as error:
                 reason = f"compensation arguments: {error}"
                 return (yield from self._settle(record, "compensation_failed", reason)), None, True
@@ -445,8 +472,12 @@ class SagaMachine:
             return (yield from self._settle(record, "compensated", None)), None, True
         return record, None, False
 
-    def _settle(self, record: StepRecord, state: Literal["compensated", "compensation_failed"],
-                error: str | None) -> Program[StepRecord]:
+    def _settle(
+        self,
+        record: StepRecord,
+        state: Literal["compensated", "compensation_failed"],
+        error: str | None,
+    ) -> Program[StepRecord]:
         record = replace(record, state=state, last_error=error)
         self._put(record)
         yield Persist(step=record)
@@ -486,16 +517,25 @@ class SagaMachine:
                         record, None, self.options.forward_retry, repeated=True
                     )
                 if record.state != "succeeded":
-                    return (yield from self._attention(
-                        f"{record.label} after the pivot could not be finished", record, cause, None
-                    ))
+                    return (
+                        yield from self._attention(
+                            f"{record.label} after the pivot could not be finished",
+                            record,
+                            cause,
+                            None,
+                        )
+                    )
         if self._ran_to_the_end():
             return (yield from self.complete())
-        return (yield from self._attention(
-            f"the orchestration stopped after the pivot {pivot.label}; the logged steps are"
-            " finished, but steps it had not started yet must be run by hand",
-            None, cause, None,
-        ))
+        return (
+            yield from self._attention(
+                f"the orchestration stopped after the pivot {pivot.label}; the logged steps are"
+                " finished, but steps it had not started yet must be run by hand",
+                None,
+                cause,
+                None,
+            )
+        )
 
     def _ran_to_the_end(self) -> bool:
         """Whether the step declared final succeeded and nothing else is left open."""

@@ -2,9 +2,9 @@
 
 Every state change is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction with
 ``synchronous=FULL``, so once :meth:`SqliteSagaLog.write` returns the record
-survives a crash of the process or the machine. Many threads (a connection
-each) and many processes may share one file; SQLite's locking serialises the
-writers. An existing file that is not a readable saga log is reported with
+survives a crash of the process or the machine. Many threads (sharing the
+process's connection under a lock) and many processes may share one file;
+SQLite's locking serialises the writers. An existing file that is not a readable saga log is reported with
 :class:`SagaLogError` naming it, and is never deleted, truncated or recreated.
 """
 
@@ -56,11 +56,14 @@ class SqliteSagaLog:
     ``check=True`` runs SQLite's ``quick_check`` on open to catch corruption early.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True, check: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, create: bool = True, check: bool = True
+    ) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        # One connection per process, shared by its threads under a lock:
+        # SQLite serialises writers anyway, and nothing leaks per thread.
+        self._lock = threading.RLock()
+        self._held: tuple[int, sqlite3.Connection] | None = None
         try:
             self._open(create=create, check=check)
         except SagaLogError:
@@ -95,7 +98,9 @@ class SqliteSagaLog:
                         "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                     )
                 elif "meta" not in tables:
-                    raise self._fail("an SQLite database, but not a seawall saga log (no meta table)")
+                    raise self._fail(
+                        "an SQLite database, but not a seawall saga log (no meta table)"
+                    )
             self._check_meta(connection)
             if check:
                 problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
@@ -125,29 +130,26 @@ class SqliteSagaLog:
             )
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection per thread and per process: a forked child must not
-        # reuse its parent's connection.
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1]  # type: ignore[no-any-return]
+        """This process's connection (call with the lock held); a forked child opens its own."""
+        if self._held is not None and self._held[0] == os.getpid():
+            return self._held[1]
         connection = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA foreign_keys = ON")
-        self._local.held = (os.getpid(), connection)
-        with self._lock:
-            self._connections.append(connection)
+        self._held = (os.getpid(), connection)
         return connection
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """Turn SQLite's errors into :class:`SagaLogError` naming the file."""
-        try:
-            yield
-        except sqlite3.Error as error:
-            raise self._fail(str(error)) from error
+        """Hold the lock; turn SQLite's errors into :class:`SagaLogError` naming the file."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as error:
+                raise self._fail(str(error)) from error
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -199,9 +201,17 @@ class SqliteSagaLog:
         parameters: tuple[str, ...] = ()
         if states is not None:
             parameters = tuple(states)
-            query += f" WHERE state IN ({', '.join('?' for _ in parameters)})" if parameters else " WHERE 0"
+            query += (
+                f" WHERE state IN ({', '.join('?' for _ in parameters)})"
+                if parameters
+                else " WHERE 0"
+            )
         with self._guard():
-            rows = self._connection().execute(query + " ORDER BY created_at, saga_id", parameters).fetchall()
+            rows = (
+                self._connection()
+                .execute(query + " ORDER BY created_at, saga_id", parameters)
+                .fetchall()
+            )
         return [self._saga(row) for row in rows]
 
     def claim(self, saga_id: str, expected_owner: str, new_owner: str, now: float) -> bool:
@@ -214,16 +224,18 @@ class SqliteSagaLog:
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
+            held, self._held = self._held, None
+        if held is not None and held[0] == os.getpid():
+            held[1].close()
 
     # -- decoding ---------------------------------------------------------------
 
     def _saga(self, row: tuple[Any, ...]) -> SagaRecord:
         saga_id, name, state, owner, created_at, updated_at, detail = row
         try:
-            return SagaRecord(saga_id, name, saga_state(state), owner, created_at, updated_at, json.loads(detail))
+            return SagaRecord(
+                saga_id, name, saga_state(state), owner, created_at, updated_at, json.loads(detail)
+            )
         except (ValueError, TypeError) as error:
             raise self._fail(f"saga {saga_id!r} has an unreadable record ({error})") from None
 
@@ -231,4 +243,6 @@ class SqliteSagaLog:
         try:
             return step_from_json(saga_id, index, json.loads(data))
         except (ValueError, TypeError, KeyError) as error:
-            raise self._fail(f"step {index} of saga {saga_id!r} is unreadable ({error!r})") from None
+            raise self._fail(
+                f"step {index} of saga {saga_id!r} is unreadable ({error!r})"
+            ) from None

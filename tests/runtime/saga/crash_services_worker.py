@@ -29,13 +29,19 @@ def main() -> int:
     transport = FaultyTransport(rate=0.03, seed=seed, tick=switch.tick)
     urls = {"orders": orders, "inventory": inventory, "payments": payments}
     services = {name: SpecInvoker(name, url, transport) for name, url in urls.items()}
-    options = SagaOptions(compensation_retry=RetrySchedule(attempts=12), forward_retry=RetrySchedule(attempts=12))
+    options = SagaOptions(
+        compensation_retry=RetrySchedule(attempts=12), forward_retry=RetrySchedule(attempts=12)
+    )
     # Only events inside a saga count, so every kill leaves one unfinished.
     log = KillableLog(log_path, switch, only_inside_sagas=True)
     runner = SagaRunner(log, options=options, clock=FakeClock(), rng=random.Random(seed))
     for n in range(MAX_SAGAS):
         rng = random.Random(seed * 1000 + n)
-        runner.run("place-order", lambda saga: place_order(saga, services, rng, transport, n % 6), saga_id=f"{seed}-{n:03d}")
+        runner.run(
+            "place-order",
+            lambda saga: place_order(saga, services, rng, transport, n % 6),
+            saga_id=f"{seed}-{n:03d}",
+        )
     return 3  # never killed: the kill point was too late
 
 

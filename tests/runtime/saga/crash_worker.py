@@ -22,14 +22,23 @@ MAX_SAGAS = 2000
 
 
 def main() -> int:
-    log_path, ledger_path, seed, kill_at = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    log_path, ledger_path, seed, kill_at = (
+        sys.argv[1],
+        Path(sys.argv[2]),
+        int(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     rng = random.Random(seed)
     switch = KillSwitch(kill_at)
 
     def faults(service: str, operation: str) -> Fault | None:
         roll = rng.random()
         if operation == "create":
-            return "refuse" if roll < 0.1 else "lose" if roll < 0.2 else "down" if roll < 0.25 else None
+            return (
+                "refuse"
+                if roll < 0.1
+                else "lose" if roll < 0.2 else "down" if roll < 0.25 else None
+            )
         return "down" if roll < 0.2 else None
 
     ledger = Ledger(ledger_path, tick=switch.tick)

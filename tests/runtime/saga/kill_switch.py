@@ -25,13 +25,17 @@ class KillSwitch:
 class KillableLog(SqliteSagaLog):
     """A SQLite saga log whose every write (inside a saga, optionally) is an event."""
 
-    def __init__(self, path: str | Path, switch: KillSwitch, *, only_inside_sagas: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, switch: KillSwitch, *, only_inside_sagas: bool = False
+    ) -> None:
         super().__init__(path)
         self.switch = switch
         self.only_inside_sagas = only_inside_sagas
 
     def write(self, saga: SagaRecord | None = None, step: StepRecord | None = None) -> None:
         super().write(saga, step)
-        inside = step is not None or (saga is not None and saga.state in ("running", "compensating"))
+        inside = step is not None or (
+            saga is not None and saga.state in ("running", "compensating")
+        )
         if inside or not self.only_inside_sagas:
             self.switch.tick()

@@ -21,7 +21,11 @@ class FraudCheckFailed(Exception):
 
 
 def place_order(
-    saga: Saga, services: Mapping[str, SpecInvoker], rng: random.Random, transport: FaultyTransport, mode: int
+    saga: Saga,
+    services: Mapping[str, SpecInvoker],
+    rng: random.Random,
+    transport: FaultyTransport,
+    mode: int,
 ) -> None:
     """The order saga of docs/sagas.md, step for step, with this saga's fault (see ``mode``).
 
@@ -44,10 +48,16 @@ def place_order(
     ]
     card = "tok_declined" if rng.random() < 0.2 else "tok_visa"
     order = step("orders", "createOrder", {"body": {"customerId": saga.saga_id, "lines": lines}})
-    reserved: list[dict[str, Any]] = [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines]
+    reserved: list[dict[str, Any]] = [
+        {"sku": line["sku"], "quantity": line["quantity"]} for line in lines
+    ]
     step("inventory", "createReservation", {"body": {"orderId": order["id"], "lines": reserved}})
     payment = {"type": "card", "token": card}
-    charge = step("payments", "createCharge", {"body": {"orderId": order["id"], "amount": order["total"], "paymentMethod": payment}})
+    charge = step(
+        "payments",
+        "createCharge",
+        {"body": {"orderId": order["id"], "amount": order["total"], "paymentMethod": payment}},
+    )
     if mode == 4:
         raise FraudCheckFailed(f"order {order['id']} looks suspicious")
     confirmation = {"path": {"orderId": order["id"]}, "body": {"chargeId": charge["id"]}}

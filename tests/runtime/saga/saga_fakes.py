@@ -23,7 +23,9 @@ class Call:
     policy: Any
 
 
-def undoable(name: str, undo: str, *, idempotent: bool = True, template: Any = None) -> OperationRef:
+def undoable(
+    name: str, undo: str, *, idempotent: bool = True, template: Any = None
+) -> OperationRef:
     """An operation compensated by ``undo`` with the resource id from the response."""
     arguments = template if template is not None else {"path": {"id": "$response.body#/id"}}
     return OperationRef(name, idempotent=idempotent, compensation=CompensationSpec(undo, arguments))
@@ -46,7 +48,9 @@ class ScriptedInvoker:
         self.operations = dict(operations)
         self.script = {name: list(answers) for name, answers in (script or {}).items()}
         self.calls: list[Call] = []
-        self.journal = journal if journal is not None else []  # shared across services: global order
+        self.journal = (
+            journal if journal is not None else []
+        )  # shared across services: global order
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 

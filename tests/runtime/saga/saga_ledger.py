@@ -52,7 +52,13 @@ class Ledger:
         return {name: LedgerInvoker(self, name, faults) for name in SERVICES}
 
     def apply(
-        self, service: str, operation: str, arguments: Mapping[str, Any], key: str, *, refuse: bool = False
+        self,
+        service: str,
+        operation: str,
+        arguments: Mapping[str, Any],
+        key: str,
+        *,
+        refuse: bool = False,
     ) -> StepResult:
         """Apply a request once per key; a refusal is stored and replayed like any answer."""
         db = self.connection
@@ -66,7 +72,8 @@ class Ledger:
             elif operation == "create":
                 saga = arguments["body"]["saga"]
                 cursor = db.execute(
-                    "INSERT INTO resources (service, saga, state) VALUES (?, ?, 'active')", (service, saga)
+                    "INSERT INTO resources (service, saga, state) VALUES (?, ?, 'active')",
+                    (service, saga),
                 )
                 result = StepResult(201, {"id": cursor.lastrowid})
             else:
@@ -109,7 +116,9 @@ class LedgerInvoker:
 
     def operation(self, name: str) -> OperationRef:
         if name == "create":
-            return OperationRef("create", idempotent=True, compensation=CompensationSpec("cancel", UNDO_TEMPLATE))
+            return OperationRef(
+                "create", idempotent=True, compensation=CompensationSpec("cancel", UNDO_TEMPLATE)
+            )
         if name == "cancel":
             return OperationRef("cancel", idempotent=True)
         raise KeyError(name)
@@ -140,7 +149,17 @@ def run_until_killed(log: Path, ledger: Path, seed: int) -> None:
     kill_at = random.Random(seed * 7919).randint(5, 400)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(RUNTIME)]))
     worker = subprocess.run(
-        [sys.executable, str(HERE / "crash_worker.py"), str(log), str(ledger), str(seed), str(kill_at)],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            str(HERE / "crash_worker.py"),
+            str(log),
+            str(ledger),
+            str(seed),
+            str(kill_at),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert worker.returncode == -signal.SIGKILL, worker.stderr

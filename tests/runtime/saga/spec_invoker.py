@@ -98,7 +98,10 @@ class SpecInvoker:
                 if method not in item:
                     continue
                 spec = item[method]
-                parameters = [_resolve(document, p) for p in item.get("parameters", []) + spec.get("parameters", [])]
+                parameters = [
+                    _resolve(document, p)
+                    for p in item.get("parameters", []) + spec.get("parameters", [])
+                ]
                 locations[spec["operationId"]] = {p["name"]: p["in"] for p in parameters}
                 raw[spec["operationId"]] = {"method": method.upper(), "path": path, **spec}
         for name, spec in raw.items():
@@ -114,7 +117,9 @@ class SpecInvoker:
                 Operation(name, spec["method"], spec["path"], idempotent, key_header),
                 OperationRef(name, idempotent, compensation),
             )
-        self.client = ResilientClient(base_url, transport=transport, clock=FakeClock(), breaker=None, budget=None)
+        self.client = ResilientClient(
+            base_url, transport=transport, clock=FakeClock(), breaker=None, budget=None
+        )
 
     def operation(self, name: str) -> OperationRef:
         return self.operations[name][1]

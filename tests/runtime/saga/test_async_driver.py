@@ -23,7 +23,11 @@ pytestmark = pytest.mark.anyio
 
 
 def services(journal: list[Call], **scripts: dict[str, list[object]]) -> dict[str, AsyncScripted]:
-    specs = {"orders": ("create", "cancel"), "inventory": ("reserve", "release"), "payments": ("charge", "refund")}
+    specs = {
+        "orders": ("create", "cancel"),
+        "inventory": ("reserve", "release"),
+        "payments": ("charge", "refund"),
+    }
     return {
         name: AsyncScripted(ScriptedInvoker(name, {op: undoable(op, undo)}, scripts.get(name), journal))  # type: ignore[arg-type]
         for name, (op, undo) in specs.items()
@@ -50,11 +54,17 @@ async def test_async_rollback_with_retries_on_the_fake_clock(parallel: bool) -> 
         payments={"charge": [RequestTimeout("t"), StepResult(402)]},
     )
     clock = FakeClock()
-    options = SagaOptions(parallel_compensations=parallel, compensation_retry=RetrySchedule(attempts=3, initial=2.0))
+    options = SagaOptions(
+        parallel_compensations=parallel, compensation_retry=RetrySchedule(attempts=3, initial=2.0)
+    )
     runner = AsyncSagaRunner(InMemorySagaLog(), clock=clock, options=options, rng=random.Random(3))
     with pytest.raises(SagaCompensated) as raised:
         async with runner.saga("s") as saga:
-            for name, op in (("orders", "create"), ("inventory", "reserve"), ("payments", "charge")):
+            for name, op in (
+                ("orders", "create"),
+                ("inventory", "reserve"),
+                ("payments", "charge"),
+            ):
                 await saga.step(invokers[name], op, {})
     outcome = raised.value.outcome
     # The charge's answer was lost; asked again it was declined: never applied, nothing to refund.

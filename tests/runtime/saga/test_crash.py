@@ -63,5 +63,7 @@ def test_sigkill_at_a_random_point_then_recover(tmp_path: Path, seed: int) -> No
         for step in outcome.steps
         if step.compensation_key
     }
-    assert {key for invoker in invokers.values() for op, key in invoker.calls if op == "create"} <= keys_before
+    assert {
+        key for invoker in invokers.values() for op, key in invoker.calls if op == "create"
+    } <= keys_before
     log.close()

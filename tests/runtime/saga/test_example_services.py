@@ -39,7 +39,9 @@ STOCK = 12
 
 def test_concurrent_order_sagas_with_faults_end_applied_or_compensated(tmp_path: Path) -> None:
     transport = FaultyTransport(rate=0.04, seed=11)
-    options = SagaOptions(compensation_retry=RetrySchedule(attempts=12), forward_retry=RetrySchedule(attempts=12))
+    options = SagaOptions(
+        compensation_retry=RetrySchedule(attempts=12), forward_retry=RetrySchedule(attempts=12)
+    )
     log = SqliteSagaLog(tmp_path / "sagas.db")
     runner = SagaRunner(log, options=options, clock=FakeClock(), rng=random.Random(5))
     with running_services(tmp_path, stock=STOCK) as urls:
@@ -60,12 +62,16 @@ def test_concurrent_order_sagas_with_faults_end_applied_or_compensated(tmp_path:
     for n, outcome in enumerate(outcomes):
         if n % 6 in (0, 1, 2, 4):
             assert isinstance(outcome, Compensated), outcome
-    assert kinds <= {"Completed", "Compensated"}, [o for o in outcomes if not isinstance(o, (Completed, Compensated))]
+    assert kinds <= {"Completed", "Compensated"}, [
+        o for o in outcomes if not isinstance(o, (Completed, Compensated))
+    ]
     # The run is only meaningful if both endings and the faults actually happened.
     assert kinds == {"Completed", "Compensated"}
     assert sum(transport.injected.values()) > 5, transport.injected
 
-    report = check_invariants(tmp_path / "orders.db", tmp_path / "inventory.db", tmp_path / "payments.db")
+    report = check_invariants(
+        tmp_path / "orders.db", tmp_path / "inventory.db", tmp_path / "payments.db"
+    )
     assert report.ok, str(report)
     assert report.refunds > 0 and report.orders_by_status.get("confirmed", 0) > 0
     with sqlite3.connect(tmp_path / "orders.db") as db:
@@ -78,6 +84,8 @@ def test_concurrent_order_sagas_with_faults_end_applied_or_compensated(tmp_path:
             assert status in (None, "cancelled"), (outcome, status)
     # Each saga created at most one order, however often its calls were retried.
     with sqlite3.connect(tmp_path / "orders.db") as db:
-        per_customer = db.execute("SELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id").fetchall()
+        per_customer = db.execute(
+            "SELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id"
+        ).fetchall()
     assert all(count == 1 for _, count in per_customer)
     assert log.sagas({"running", "compensating", "needs_attention"}) == []

@@ -20,7 +20,9 @@ REQUEST: Arguments = {
     "header": {"X-Tenant": "acme"},
     "body": {"lines": [{"sku": "a/b", "qty": 2}], "meta~x": {"k": 1}},
 }
-RESULT = StepResult(201, {"id": "r-9", "items": [10, 20], "nested": {"a b": True}}, {"Location": "/r/9"})
+RESULT = StepResult(
+    201, {"id": "r-9", "items": [10, 20], "nested": {"a b": True}}, {"Location": "/r/9"}
+)
 CONTEXT = Context(REQUEST, RESULT)
 
 
@@ -103,7 +105,10 @@ def test_objects_cannot_be_embedded_in_strings() -> None:
 
 
 def test_check_template_points_at_each_bad_expression() -> None:
-    template: Arguments = {"path": {"a/b": "$request.cookie.c"}, "body": ["ok", "see {$nope}", "$$literal"]}
+    template: Arguments = {
+        "path": {"a/b": "$request.cookie.c"},
+        "body": ["ok", "see {$nope}", "$$literal"],
+    }
     problems = check_template(template)
     assert [pointer for pointer, _ in problems] == ["/path/a~1b", "/body/1"]
     assert "$nope" in problems[1][1]

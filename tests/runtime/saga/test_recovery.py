@@ -40,8 +40,10 @@ def crash(_: object) -> StepResult:
     raise Crash
 
 
-def services(script_orders: dict[str, list[object]] | None = None,
-             script_payments: dict[str, list[object]] | None = None) -> dict[str, ScriptedInvoker]:
+def services(
+    script_orders: dict[str, list[object]] | None = None,
+    script_payments: dict[str, list[object]] | None = None,
+) -> dict[str, ScriptedInvoker]:
     return {
         "orders": ScriptedInvoker("orders", {"create": undoable("create", "cancel")}, script_orders),  # type: ignore[arg-type]
         "payments": ScriptedInvoker("payments", {"charge": undoable("charge", "refund")}, script_payments),  # type: ignore[arg-type]
@@ -49,8 +51,12 @@ def services(script_orders: dict[str, list[object]] | None = None,
     }
 
 
-def crashed_saga(log: InMemorySagaLog, invokers: dict[str, ScriptedInvoker], plan: list[tuple[str, str]],
-                 options: SagaOptions = SagaOptions()) -> str:
+def crashed_saga(
+    log: InMemorySagaLog,
+    invokers: dict[str, ScriptedInvoker],
+    plan: list[tuple[str, str]],
+    options: SagaOptions = SagaOptions(),
+) -> str:
     runner = SagaRunner(log, clock=FakeClock(), options=options, owner="elsewhere:1:dead")
     saga = runner.saga("place-order")
     with pytest.raises(Crash):
@@ -89,9 +95,13 @@ def test_crash_mid_call_is_compensated_with_the_persisted_keys() -> None:
 
 def test_crash_during_rollback_resumes_without_redoing_finished_compensations() -> None:
     log = InMemorySagaLog()
-    invokers = services(script_orders={"cancel": [crash]}, script_payments={"charge": [StepResult(400)]})
+    invokers = services(
+        script_orders={"cancel": [crash]}, script_payments={"charge": [StepResult(400)]}
+    )
     invokers["payments"].operations["pay2"] = undoable("pay2", "refund")
-    saga_id = crashed_saga(log, invokers, [("orders", "create"), ("payments", "pay2"), ("payments", "charge")])
+    saga_id = crashed_saga(
+        log, invokers, [("orders", "create"), ("payments", "pay2"), ("payments", "charge")]
+    )
     _, before = log.load(saga_id)
     assert [s.state for s in before] == ["compensating", "compensated", "failed"]
     fresh = services()
@@ -106,9 +116,13 @@ def test_crash_during_rollback_resumes_without_redoing_finished_compensations() 
 def test_crash_after_the_pivot_finishes_the_in_flight_step_and_asks_for_attention() -> None:
     log = InMemorySagaLog()
     invokers = services(script_payments={"charge": [crash]})
-    saga_id = crashed_saga(log, invokers, [("orders", "create"), ("shipping", "ship"), ("payments", "charge")])
+    saga_id = crashed_saga(
+        log, invokers, [("orders", "create"), ("shipping", "ship"), ("payments", "charge")]
+    )
     fresh = services(script_payments={"charge": [StepResult(503)]})
-    (outcome,) = recoverer(log, forward_retry=RetrySchedule(attempts=3)).recover(fresh, stale_after=0)
+    (outcome,) = recoverer(log, forward_retry=RetrySchedule(attempts=3)).recover(
+        fresh, stale_after=0
+    )
     assert isinstance(outcome, NeedsAttention)
     assert "after the pivot" in outcome.reason and "by hand" in outcome.reason
     assert [s.state for s in outcome.done] == ["succeeded", "succeeded", "succeeded"]
@@ -117,7 +131,9 @@ def test_crash_after_the_pivot_finishes_the_in_flight_step_and_asks_for_attentio
     assert log.load(saga_id)[0].state == "needs_attention"
 
 
-@pytest.mark.parametrize(("answer", "expected"), [(StepResult(422), Compensated), (StepResult(200), NeedsAttention)])
+@pytest.mark.parametrize(
+    ("answer", "expected"), [(StepResult(422), Compensated), (StepResult(200), NeedsAttention)]
+)
 def test_crash_mid_pivot_settles_the_pivot_first(answer: StepResult, expected: type) -> None:
     log = InMemorySagaLog()
     invokers = services()
@@ -132,15 +148,29 @@ def test_crash_mid_pivot_settles_the_pivot_first(answer: StepResult, expected: t
 
 def test_needs_attention_is_retried_only_when_asked() -> None:
     log = InMemorySagaLog()
-    invokers = services(script_orders={"cancel": [StepResult(503)] * 2}, script_payments={"charge": [StepResult(400)]})
-    runner = SagaRunner(log, clock=FakeClock(), options=SagaOptions(compensation_retry=RetrySchedule(attempts=2)))
-    outcome = runner.run("s", lambda saga: [saga.step(invokers[s], op, {}) for s, op in [("orders", "create"), ("payments", "charge")]])
+    invokers = services(
+        script_orders={"cancel": [StepResult(503)] * 2},
+        script_payments={"charge": [StepResult(400)]},
+    )
+    runner = SagaRunner(
+        log, clock=FakeClock(), options=SagaOptions(compensation_retry=RetrySchedule(attempts=2))
+    )
+    outcome = runner.run(
+        "s",
+        lambda saga: [
+            saga.step(invokers[s], op, {})
+            for s, op in [("orders", "create"), ("payments", "charge")]
+        ],
+    )
     assert isinstance(outcome, NeedsAttention)
     fresh = services()
     assert recoverer(log).recover(fresh) == []
     (again,) = recoverer(log).recover(fresh, retry_needs_attention=True)
     assert isinstance(again, Compensated)
-    assert fresh["orders"].calls[0].idempotency_key == invokers["orders"].called("cancel")[0].idempotency_key
+    assert (
+        fresh["orders"].calls[0].idempotency_key
+        == invokers["orders"].called("cancel")[0].idempotency_key
+    )
 
 
 def test_live_sagas_and_finished_sagas_are_left_alone() -> None:
@@ -162,13 +192,19 @@ def test_live_sagas_and_finished_sagas_are_left_alone() -> None:
 
 def test_recovery_without_the_service_invoker_is_a_clear_error() -> None:
     log = InMemorySagaLog()
-    crashed_saga(log, services(script_payments={"charge": [crash]}), [("orders", "create"), ("payments", "charge")])
+    crashed_saga(
+        log,
+        services(script_payments={"charge": [crash]}),
+        [("orders", "create"), ("payments", "charge")],
+    )
     with pytest.raises(SagaStateError, match="no invoker for service 'payments'"):
         recoverer(log).recover({"orders": services()["orders"]}, stale_after=0)
 
 
 def test_an_owner_is_abandoned_once_its_process_is_gone() -> None:
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(child.stdout)
     host = new_owner().split(":")[0]
     from seawall_runtime.saga import SagaRecord
@@ -190,10 +226,16 @@ def test_an_owner_is_abandoned_once_its_process_is_gone() -> None:
 @pytest.mark.anyio
 async def test_async_recovery() -> None:
     log = InMemorySagaLog()
-    saga_id = crashed_saga(log, services(script_payments={"charge": [crash]}), [("orders", "create"), ("payments", "charge")])
+    saga_id = crashed_saga(
+        log,
+        services(script_payments={"charge": [crash]}),
+        [("orders", "create"), ("payments", "charge")],
+    )
     fresh = services()
     runner = AsyncSagaRunner(log, clock=FakeClock())
-    (outcome,) = await runner.recover({k: AsyncScripted(v) for k, v in fresh.items()}, stale_after=0)
+    (outcome,) = await runner.recover(
+        {k: AsyncScripted(v) for k, v in fresh.items()}, stale_after=0
+    )
     assert isinstance(outcome, Compensated) and outcome.saga_id == saga_id
     assert [c.operation for c in fresh["payments"].calls] == ["charge", "refund"]
 

@@ -12,8 +12,7 @@ from saga_ledger import run_until_killed
 from seawall.sagas_cmd import main
 from seawall_runtime.saga import SqliteSagaLog
 
-INVOKERS_MODULE = textwrap.dedent(
-    """
+INVOKERS_MODULE = textwrap.dedent("""
     from pathlib import Path
     from saga_ledger import Ledger
 
@@ -21,8 +20,7 @@ INVOKERS_MODULE = textwrap.dedent(
         return Ledger(Path(__file__).parent / "ledger.db").invokers()
 
     not_invokers = {"orders": 1}
-    """
-)
+    """)
 
 
 @pytest.fixture
@@ -36,7 +34,21 @@ def crashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_list_then_recover_then_list(crashed: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["list", "--log", str(crashed), "--state", "running", "--state", "compensating", "--steps"]) == 0
+    assert (
+        main(
+            [
+                "list",
+                "--log",
+                str(crashed),
+                "--state",
+                "running",
+                "--state",
+                "compensating",
+                "--steps",
+            ]
+        )
+        == 0
+    )
     before = capsys.readouterr().out
     unfinished = [line.split()[0] for line in before.splitlines() if line.startswith("3-")]
     assert unfinished, before
@@ -55,17 +67,16 @@ def test_list_then_recover_then_list(crashed: Path, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.strip() == "no sagas"
 
 
-def test_needs_attention_exits_1_and_says_where(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_needs_attention_exits_1_and_says_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = tmp_path / "sagas.db"
     run_until_killed(log, tmp_path / "ledger.db", seed=3)
-    (tmp_path / "down_invokers.py").write_text(textwrap.dedent(
-        """
+    (tmp_path / "down_invokers.py").write_text(textwrap.dedent("""
         from pathlib import Path
         from saga_ledger import Ledger
         invokers = Ledger(Path(__file__).parent / "ledger.db").invokers(lambda service, op: "refuse")
-        """
-    ))
+        """))
     monkeypatch.syspath_prepend(str(tmp_path))
     code = main(["recover", "--log", str(log), "--invokers", "down_invokers:invokers", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -84,12 +95,16 @@ def test_needs_attention_exits_1_and_says_where(tmp_path: Path, capsys: pytest.C
         ("cli_invokers:not_invokers", "expected a mapping of service name to invoker"),
     ],
 )
-def test_bad_invokers_are_usage_errors(crashed: Path, capsys: pytest.CaptureFixture[str], spec: str, message: str) -> None:
+def test_bad_invokers_are_usage_errors(
+    crashed: Path, capsys: pytest.CaptureFixture[str], spec: str, message: str
+) -> None:
     assert main(["recover", "--log", str(crashed), "--invokers", spec]) == 2
     assert message in capsys.readouterr().err
 
 
-def test_unreadable_or_missing_logs_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_or_missing_logs_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "nope.db"
     assert main(["list", "--log", str(missing)]) == 2
     assert f"saga log {missing}: no such file" in capsys.readouterr().err

@@ -35,9 +35,20 @@ def test_orchestrator_killed_then_recovered(tmp_path: Path, seed: int) -> None:
     with running_services(tmp_path, stock=15) as urls:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(RUNTIME)]))
         worker = subprocess.run(
-            [sys.executable, str(HERE / "crash_services_worker.py"), str(log_path),
-             urls["orders"], urls["inventory"], urls["payments"], str(seed), str(kill_at)],
-            capture_output=True, text=True, env=env, timeout=240,
+            [
+                sys.executable,
+                str(HERE / "crash_services_worker.py"),
+                str(log_path),
+                urls["orders"],
+                urls["inventory"],
+                urls["payments"],
+                str(seed),
+                str(kill_at),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=240,
         )
         assert worker.returncode == -signal.SIGKILL, worker.stderr
 
@@ -52,7 +63,9 @@ def test_orchestrator_killed_then_recovered(tmp_path: Path, seed: int) -> None:
 
     assert {o.saga_id for o in outcomes} == unfinished
     assert log.sagas({"running", "compensating", "needs_attention"}) == [], outcomes
-    report = check_invariants(tmp_path / "orders.db", tmp_path / "inventory.db", tmp_path / "payments.db")
+    report = check_invariants(
+        tmp_path / "orders.db", tmp_path / "inventory.db", tmp_path / "payments.db"
+    )
     assert report.ok, str(report)
     with sqlite3.connect(tmp_path / "orders.db") as db:
         orders = db.execute("SELECT customer_id, status FROM orders").fetchall()

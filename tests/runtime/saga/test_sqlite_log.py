@@ -53,8 +53,15 @@ def any_log(request: pytest.FixtureRequest, tmp_path: Path) -> SagaLog:
 def test_records_round_trip(any_log: SagaLog) -> None:
     any_log.write(saga("a", at=2.0))
     any_log.write(saga("b", state="completed", at=1.0), step("b", 0, state="succeeded", status=201))
-    second = step("a", 1, state="compensation_failed", attempts=3, last_error="HTTP 503",
-                  compensation_arguments={"path": {"orderId": "o"}}, compensation_key="ck")
+    second = step(
+        "a",
+        1,
+        state="compensation_failed",
+        attempts=3,
+        last_error="HTTP 503",
+        compensation_arguments={"path": {"orderId": "o"}},
+        compensation_key="ck",
+    )
     any_log.write(step=second)
     any_log.write(step=step("a", 0))
     record, steps = any_log.load("a")
@@ -109,8 +116,7 @@ def test_threads_write_concurrently(tmp_path: Path) -> None:
     log.close()
 
 
-WRITER = textwrap.dedent(
-    """
+WRITER = textwrap.dedent("""
     import sys
     from seawall_runtime.saga import SagaRecord, SqliteSagaLog
     path, name = sys.argv[1], sys.argv[2]
@@ -119,8 +125,7 @@ WRITER = textwrap.dedent(
         log.write(SagaRecord(f"{name}-{n}", "s", "running", name, n, n, {}))
     won = sum(log.claim(f"contested-{n}", "dead", name, 1.0) for n in range(20))
     print(won)
-    """
-)
+    """)
 
 
 def test_processes_write_and_claim_concurrently(tmp_path: Path) -> None:
@@ -132,7 +137,10 @@ def test_processes_write_and_claim_concurrently(tmp_path: Path) -> None:
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path), f"p{i}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for i in range(4)
     ]

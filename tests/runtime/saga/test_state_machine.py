@@ -30,7 +30,11 @@ from seawall_runtime.saga import (
     StepResult,
 )
 
-STEPS = [("orders", "create", "cancel"), ("inventory", "reserve", "release"), ("payments", "charge", "refund")]
+STEPS = [
+    ("orders", "create", "cancel"),
+    ("inventory", "reserve", "release"),
+    ("payments", "charge", "refund"),
+]
 
 
 @dataclass
@@ -100,7 +104,8 @@ def test_definite_failure_at_each_step_undoes_the_earlier_steps_in_reverse(faili
 def test_unknown_outcome_is_compensated_too(failing: int) -> None:
     service, operation, undo = STEPS[failing]
     world = make_world(
-        SagaOptions(), **{service: {operation: [RequestTimeout("timed out"), StepResult(201, {"id": "late"})]}}
+        SagaOptions(),
+        **{service: {operation: [RequestTimeout("timed out"), StepResult(201, {"id": "late"})]}},
     )
     with pytest.raises(SagaCompensated):
         with world.runner.saga("place-order") as saga:
@@ -115,7 +120,11 @@ def test_unknown_outcome_is_compensated_too(failing: int) -> None:
 
 
 def test_unknown_step_with_request_only_template_needs_no_second_call() -> None:
-    ref = undoable("book", "unbook", template={"path": {"slot": "$request.body#/slot"}, "body": {"why": "rollback"}})
+    ref = undoable(
+        "book",
+        "unbook",
+        template={"path": {"slot": "$request.body#/slot"}, "body": {"why": "rollback"}},
+    )
     service = ScriptedInvoker("calendar", {"book": ref}, {"book": [StepResult(502)]})
     runner = SagaRunner(InMemorySagaLog(), clock=FakeClock())
     with pytest.raises(SagaCompensated):
@@ -158,9 +167,7 @@ def test_api_error_status_decides_like_a_response() -> None:
 
 
 def test_nothing_to_undo_counts_as_done() -> None:
-    world = make_world(
-        orders={"cancel": [StepResult(404)]}, payments={"charge": [StepResult(422)]}
-    )
+    world = make_world(orders={"cancel": [StepResult(404)]}, payments={"charge": [StepResult(422)]})
     with pytest.raises(SagaCompensated) as raised:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
@@ -168,10 +175,14 @@ def test_nothing_to_undo_counts_as_done() -> None:
 
 
 def test_compensation_is_retried_with_backoff_and_keeps_its_key() -> None:
-    options = SagaOptions(compensation_retry=RetrySchedule(attempts=5, initial=1.0, multiplier=2.0, max_delay=3.0))
+    options = SagaOptions(
+        compensation_retry=RetrySchedule(attempts=5, initial=1.0, multiplier=2.0, max_delay=3.0)
+    )
     world = make_world(
         options,
-        orders={"cancel": [StepResult(503), RequestTimeout("slow"), StepResult(503), StepResult(200)]},
+        orders={
+            "cancel": [StepResult(503), RequestTimeout("slow"), StepResult(503), StepResult(200)]
+        },
         payments={"charge": [StepResult(400)]},
     )
     with pytest.raises(SagaCompensated):
@@ -180,7 +191,9 @@ def test_compensation_is_retried_with_backoff_and_keeps_its_key() -> None:
     cancels = world.services["orders"].called("cancel")
     assert len(cancels) == 4
     assert len({c.idempotency_key for c in cancels}) == 1
-    assert cancels[0].idempotency_key != world.services["orders"].called("create")[0].idempotency_key
+    assert (
+        cancels[0].idempotency_key != world.services["orders"].called("create")[0].idempotency_key
+    )
     # Full jitter below a capped exponential ceiling: 1, 2, then 3 (capped).
     assert len(world.clock.sleeps) == 3
     for delay, ceiling in zip(world.clock.sleeps, [1.0, 2.0, 3.0]):
@@ -199,7 +212,10 @@ def test_compensation_that_keeps_failing_stops_the_rollback_and_needs_attention(
             world.run_order(saga)
     outcome = raised.value.outcome
     assert isinstance(outcome, NeedsAttention)
-    assert outcome.step is not None and (outcome.step.service, outcome.step.operation) == ("inventory", "reserve")
+    assert outcome.step is not None and (outcome.step.service, outcome.step.operation) == (
+        "inventory",
+        "reserve",
+    )
     assert outcome.last_error == "HTTP 503"
     assert "release" not in outcome.reason and "kept failing" in outcome.reason
     assert [s.state for s in outcome.done] == ["succeeded", "compensation_failed", "failed"]
@@ -208,18 +224,28 @@ def test_compensation_that_keeps_failing_stops_the_rollback_and_needs_attention(
 
 
 def test_continue_on_compensation_error_undoes_the_rest() -> None:
-    options = SagaOptions(compensation_retry=RetrySchedule(attempts=2), continue_on_compensation_error=True)
+    options = SagaOptions(
+        compensation_retry=RetrySchedule(attempts=2), continue_on_compensation_error=True
+    )
     world = make_world(
-        options, inventory={"release": [StepResult(503)] * 2}, payments={"charge": [StepResult(400)]}
+        options,
+        inventory={"release": [StepResult(503)] * 2},
+        payments={"charge": [StepResult(400)]},
     )
     with pytest.raises(SagaNeedsAttention) as raised:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
-    assert [s.state for s in raised.value.outcome.done] == ["compensated", "compensation_failed", "failed"]
+    assert [s.state for s in raised.value.outcome.done] == [
+        "compensated",
+        "compensation_failed",
+        "failed",
+    ]
 
 
 def test_permanent_compensation_refusal_is_not_retried() -> None:
-    world = make_world(orders={"cancel": [StepResult(409)]}, inventory={"reserve": [StepResult(400)]})
+    world = make_world(
+        orders={"cancel": [StepResult(409)]}, inventory={"reserve": [StepResult(400)]}
+    )
     with pytest.raises(SagaNeedsAttention) as raised:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
@@ -229,7 +255,9 @@ def test_permanent_compensation_refusal_is_not_retried() -> None:
 
 
 def test_parallel_compensations_undo_every_step() -> None:
-    world = make_world(SagaOptions(parallel_compensations=True), payments={"charge": [StepResult(400)]})
+    world = make_world(
+        SagaOptions(parallel_compensations=True), payments={"charge": [StepResult(400)]}
+    )
     with pytest.raises(SagaCompensated) as raised:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
@@ -290,7 +318,9 @@ def test_policy_override_reaches_the_invoker() -> None:
 
 def test_missing_response_field_makes_the_step_uncompensatable() -> None:
     ref = undoable("create", "cancel", template={"path": {"id": "$response.body#/id"}})
-    service = ScriptedInvoker("orders", {"create": ref}, {"create": [StepResult(201, {"no_id": 1})] * 2})
+    service = ScriptedInvoker(
+        "orders", {"create": ref}, {"create": [StepResult(201, {"no_id": 1})] * 2}
+    )
     runner = SagaRunner(InMemorySagaLog(), clock=FakeClock())
     with pytest.raises(SagaNeedsAttention) as raised:
         with runner.saga("s") as saga:
@@ -320,7 +350,11 @@ def pivot_world(**ship_script: list[object]) -> tuple[World, ScriptedInvoker]:
 
 def test_steps_after_the_pivot_are_retried_forward_with_the_same_key() -> None:
     world, shipping = pivot_world()
-    world.services["payments"].script["charge"] = [StepResult(503), RequestTimeout("t"), StepResult(201, {"id": "c"})]
+    world.services["payments"].script["charge"] = [
+        StepResult(503),
+        RequestTimeout("t"),
+        StepResult(201, {"id": "c"}),
+    ]
     with world.runner.saga("s") as saga:
         saga.step(world.services["orders"], "create", {})
         saga.step(shipping, "ship", {})
@@ -376,7 +410,11 @@ def test_non_idempotent_step_after_the_pivot_is_flagged() -> None:
 
 
 def test_compensation_spec_is_taken_from_the_operation_ref() -> None:
-    ref = OperationRef("hold", idempotent=True, compensation=CompensationSpec("unhold", {"query": {"h": "$statusCode"}}))
+    ref = OperationRef(
+        "hold",
+        idempotent=True,
+        compensation=CompensationSpec("unhold", {"query": {"h": "$statusCode"}}),
+    )
     service = ScriptedInvoker("s", {"hold": ref}, {"hold": [StepResult(201, None)]})
     runner = SagaRunner(InMemorySagaLog(), clock=FakeClock())
     outcome = runner.run("s", lambda saga: (saga.step(service, "hold"), 1 / 0))
@@ -385,12 +423,18 @@ def test_compensation_spec_is_taken_from_the_operation_ref() -> None:
 
 
 def test_a_refusal_after_client_retries_is_no_proof_and_is_compensated() -> None:
-    world = make_world(payments={"charge": [StepResult(409, attempts=2), StepResult(201, {"id": "c-1"})]})
+    world = make_world(
+        payments={"charge": [StepResult(409, attempts=2), StepResult(201, {"id": "c-1"})]}
+    )
     with pytest.raises(SagaCompensated) as raised:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
     assert raised.value.outcome.steps[2].state == "compensated"
-    assert world.undo_calls() == [("payments", "refund"), ("inventory", "release"), ("orders", "cancel")]
+    assert world.undo_calls() == [
+        ("payments", "refund"),
+        ("inventory", "release"),
+        ("orders", "cancel"),
+    ]
 
 
 def test_a_409_to_a_repeat_means_in_flight_so_the_probe_tries_again() -> None:
@@ -401,7 +445,9 @@ def test_a_409_to_a_repeat_means_in_flight_so_the_probe_tries_again() -> None:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
     assert len(world.services["orders"].called("create")) == 3
-    assert [c.arguments for c in world.services["orders"].called("cancel")] == [{"path": {"id": "o-1"}}]
+    assert [c.arguments for c in world.services["orders"].called("cancel")] == [
+        {"path": {"id": "o-1"}}
+    ]
     assert len(world.clock.sleeps) == 1
 
 
