@@ -137,13 +137,11 @@ class _Builder:
         schemas = SchemaBuilder(self.resolve)
         components = (self.document.get("components") or {}).get("schemas") or {}
         schemas.declare_components(components)
-        for key in sorted(components):
-            pointer = join_pointer("/components/schemas", key)
-            try:
-                schemas.build_named(pointer)
-            except Unsupported as problem:
-                self.problem(f"schema {key!r} skipped: {problem.message}", problem.pointer)
-                schemas.replace_with_any(pointer)
+
+        def skipped(name: str, pointer: str, problem: Unsupported) -> None:
+            self.problem(f"schema {name!r} ({pointer}) replaced by Any: {problem.message}", problem.pointer)
+
+        schemas.build_pending(skipped)
         security = self.security_schemes()
         known = {scheme.name for scheme in security}
         operations = []
@@ -155,6 +153,7 @@ class _Builder:
                 self.problem(
                     f"operation {method.upper()} {path} skipped: {problem.message}", problem.pointer
                 )
+        schemas.build_pending(skipped)  # inline schemas of the operations
         if self.errors:
             raise SpecError(self.errors)
         api = ir.Api(

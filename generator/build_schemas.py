@@ -63,7 +63,7 @@ class SchemaBuilder:
         self._names: dict[str, str] = {}  # schema pointer → definition name
         self._pointers: dict[str, str] = {}  # definition name → schema pointer
         self.definitions: dict[str, ir.Definition] = {}
-        self._building: set[str] = set()
+        self._pending: list[str] = []  # pointers named but not built yet
 
     # --- named schemas --------------------------------------------------------
 
@@ -74,27 +74,35 @@ class SchemaBuilder:
             self._name(pointer, class_name(key))
 
     def build_named(self, pointer: str) -> str:
-        """Build (once) the definition for the schema at ``pointer``; its name."""
-        name = self._names.get(pointer) or self._name(pointer, class_name(_last_token(pointer)))
-        if name not in self.definitions and pointer not in self._building:
-            self._building.add(pointer)
-            try:
-                schema = self._resolve(pointer)
-                self.definitions[name] = self._definition(schema, pointer, name)
-            finally:
-                self._building.discard(pointer)
+        """The definition name for the schema at ``pointer``; it is built later.
+
+        Building is a worklist (:meth:`build_pending`), not recursion, so long
+        chains of references cannot exhaust the stack, and cycles need no care.
+        """
+        name = self._names.get(pointer)
+        if name is None:
+            name = self._name(pointer, class_name(_last_token(pointer)))
         return name
+
+    def build_pending(self, on_error: Callable[[str, str, Unsupported], None]) -> None:
+        """Build every named schema not built yet; ``on_error(name, pointer, problem)``
+        is told about each one that cannot be (it becomes ``Any``)."""
+        while self._pending:
+            pointer = self._pending.pop()
+            name = self._names[pointer]
+            if name in self.definitions:
+                continue
+            try:
+                self.definitions[name] = self._definition(self._resolve(pointer), pointer, name)
+            except Unsupported as problem:
+                on_error(name, pointer, problem)
+                self.definitions[name] = ir.AliasDef(name=name, pointer=pointer, type=_ANY)
 
     def _name(self, pointer: str, candidate: str) -> str:
         name = self._class_names.claim(candidate, separator="")
         self._names[pointer] = name
         self._pointers[name] = pointer
-        return name
-
-    def replace_with_any(self, pointer: str) -> str:
-        """Lenient mode: a schema that could not be built becomes ``Any``."""
-        name = self._names[pointer]
-        self.definitions[name] = ir.AliasDef(name=name, pointer=pointer, type=_ANY)
+        self._pending.append(pointer)
         return name
 
     def _definition(self, schema: Any, pointer: str, name: str) -> ir.Definition:
@@ -241,7 +249,7 @@ class SchemaBuilder:
         names = [option.name for option in options if isinstance(option, ir.NamedType)]
         if len(names) != len(options):
             return None  # a discriminated union needs named object variants
-        if not all(isinstance(self.definitions.get(name), ir.ModelDef) for name in names):
+        if not all(self._is_model(self._pointers[name]) for name in names):
             return None
         mapping: dict[str, str] = {}
         explicit = spec.get("mapping")
@@ -345,26 +353,41 @@ class SchemaBuilder:
             deprecated=prop_schema.get("deprecated") is True,
         )
 
-    def _base_of(self, schema: dict[str, Any], pointer: str) -> tuple[str | None, str | None]:
-        """``allOf: [{$ref: Base}, {…}]`` inherits from ``Base`` when it is a model."""
+    def _is_model(self, pointer: str) -> bool:
+        """Whether the schema at ``pointer`` becomes a model class."""
+        schema = self._resolve(pointer)
+        return isinstance(schema, dict) and _is_object_model(schema) and not _is_union(schema)
+
+    def _base_pointer(self, schema: dict[str, Any], pointer: str) -> str | None:
+        """``allOf: [{$ref: Base}, {…}]`` inherits from ``Base`` when it is a model
+        whose properties the other parts do not redefine."""
         parts = schema.get("allOf")
         if not isinstance(parts, list) or "properties" in schema:
-            return None, None
+            return None
         refs = [part for part in parts if isinstance(part, dict) and "$ref" in part]
         if len(refs) != 1:
-            return None, None
-        base_pointer = pointer_of_ref(refs[0]["$ref"], join_pointer(pointer, "allOf"))
-        if base_pointer in self._building:
-            return None, None  # a cycle through inheritance: merge instead
-        base_name = self.build_named(base_pointer)
-        if not isinstance(self.definitions.get(base_name), ir.ModelDef):
-            return None, None
-        base_props = self._property_names(base_pointer)
-        for part, _ in self._parts(schema, pointer, skip=base_pointer):
+            return None
+        base = pointer_of_ref(refs[0]["$ref"], join_pointer(pointer, "allOf"))
+        if not self._is_model(base):
+            return None
+        base_props = self._property_names(base)
+        for part, _ in self._parts(schema, pointer, skip=base):
             for key, value in (part.get("properties") or {}).items():
-                if key in base_props and value != self._property_schema(base_pointer, key):
-                    return None, None  # a narrowed property: merge, do not inherit
-        return base_name, base_pointer
+                if key in base_props and value != self._property_schema(base, key):
+                    return None  # a narrowed property: merge, do not inherit
+        return base
+
+    def _base_of(self, schema: dict[str, Any], pointer: str) -> tuple[str | None, str | None]:
+        """The base model's name and pointer, unless inheriting would make a cycle."""
+        base = self._base_pointer(schema, pointer)
+        ancestor, seen = base, {pointer}
+        while ancestor is not None:
+            if ancestor in seen:
+                return None, None
+            seen.add(ancestor)
+            ancestor_schema = self._resolve(ancestor)
+            ancestor = self._base_pointer(ancestor_schema, ancestor) if isinstance(ancestor_schema, dict) else None
+        return (self.build_named(base), base) if base is not None else (None, None)
 
     def _parts(
         self, schema: dict[str, Any], pointer: str, skip: str | None, seen: frozenset[str] = frozenset()

@@ -109,13 +109,13 @@ _PRIMITIVES = {
 class Annotator:
     """Writes annotations for one module; records the imports they need.
 
-    ``prefix`` qualifies definition names (``models.``); names in
-    ``undefined`` are not yet defined where the annotation is evaluated at
-    import time, so they become ``Any`` (a recursive alias).
+    ``prefix`` qualifies definition names (``models.``). When ``defined`` is
+    set, the annotation is evaluated at import time (an alias), and a name not
+    yet defined becomes ``Any`` (a recursive alias).
     """
 
     prefix: str = ""
-    undefined: frozenset[str] = frozenset()
+    defined: set[str] | None = None
     used: set[str] = field(default_factory=set)
 
     def __call__(self, type_: ir.TypeRef) -> str:
@@ -124,7 +124,7 @@ class Annotator:
             self.used.add(text.split(".")[0])
             return text
         if isinstance(type_, ir.NamedType):
-            if type_.name in self.undefined:
+            if self.defined is not None and type_.name not in self.defined:
                 self.used.add("Any")
                 return "Any"
             self.used.add("models")
@@ -270,7 +270,6 @@ class ModelsRenderer:
         defined: set[str] = set()
         for name in self.order:
             definition = self.definitions[name]
-            pending = frozenset(self.definitions) - defined
             if isinstance(definition, ir.ModelDef):
                 views.append(self._model(definition))
             elif isinstance(definition, ir.EnumDef):
@@ -278,11 +277,11 @@ class ModelsRenderer:
                 views.append(self._enum(definition))
             else:
                 self.annotate.used.add("TypeAlias")
-                self.annotate.undefined = pending
+                self.annotate.defined = defined
                 views.append(
                     DefinitionView("alias", name, _doc(definition.description, ""), alias=self.annotate(definition.type))
                 )
-                self.annotate.undefined = frozenset()
+                self.annotate.defined = None
             defined.add(name)
         return views
 

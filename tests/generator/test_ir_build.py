@@ -442,4 +442,4 @@ def test_strict_mode_rejects_and_lenient_mode_skips_with_pointer() -> None:
     assert api.operations == ()
     assert api.definitions == (ir.AliasDef("Bad", "/components/schemas/Bad", ir.Primitive("any")),)
     assert all(w.severity == "warning" for w in warnings) and len(warnings) == 2
-    assert "schema 'Bad' skipped" in warnings[0].message
+    assert "schema 'Bad' (/components/schemas/Bad) replaced by Any" in warnings[0].message
