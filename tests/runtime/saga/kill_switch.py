@@ -1,9 +1,14 @@
-"""Crash workers' kill switch: SIGKILL this process at the n-th event, and a log that counts as events."""
+"""Crash workers' kill switch: SIGKILL this process at the n-th event, and a log that counts as events.
+
+:func:`run_until_killed` is the test side: it runs a worker script and checks it died by SIGKILL.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from seawall_runtime.saga import SagaRecord, SqliteSagaLog, StepRecord
@@ -39,3 +44,20 @@ class KillableLog(SqliteSagaLog):
         )
         if inside or not self.only_inside_sagas:
             self.switch.tick()
+
+
+HERE = Path(__file__).resolve().parent
+RUNTIME = HERE.parents[2] / "runtime"
+
+
+def run_until_killed(script: str, *arguments: object, timeout: float = 240) -> None:
+    """Run the worker ``script`` (in this folder) and check that its kill switch fired."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(RUNTIME)]))
+    worker = subprocess.run(
+        [sys.executable, str(HERE / script), *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    assert worker.returncode == -signal.SIGKILL, worker.stderr

@@ -12,15 +12,13 @@ crash test may kill the process.
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+
+from kill_switch import run_until_killed
 
 from seawall_runtime import ConnectError, RequestTimeout
 from seawall_runtime.saga import Arguments, CompensationSpec, OperationRef, StepResult
@@ -140,26 +138,7 @@ class LedgerInvoker:
         return result
 
 
-HERE = Path(__file__).resolve().parent
-RUNTIME = HERE.parents[2] / "runtime"
-
-
-def run_until_killed(log: Path, ledger: Path, seed: int) -> None:
+def run_ledger_worker(log: Path, ledger: Path, seed: int) -> None:
     """Run crash_worker.py on these files until it SIGKILLs itself at a seeded point."""
     kill_at = random.Random(seed * 7919).randint(5, 400)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(RUNTIME)]))
-    worker = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "crash_worker.py"),
-            str(log),
-            str(ledger),
-            str(seed),
-            str(kill_at),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert worker.returncode == -signal.SIGKILL, worker.stderr
+    run_until_killed("crash_worker.py", log, ledger, seed, kill_at)

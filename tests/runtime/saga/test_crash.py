@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from saga_ledger import Ledger, run_until_killed
+from saga_ledger import Ledger, run_ledger_worker
 
 from seawall_runtime import FakeClock
 from seawall_runtime.saga import Compensated, RetrySchedule, SagaOptions, SagaRunner, SqliteSagaLog
@@ -22,7 +22,7 @@ SEEDS = range(1, 9)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sigkill_at_a_random_point_then_recover(tmp_path: Path, seed: int) -> None:
     log_path, ledger_path = tmp_path / "sagas.db", tmp_path / "ledger.db"
-    run_until_killed(log_path, ledger_path, seed)
+    run_ledger_worker(log_path, ledger_path, seed)
 
     log = SqliteSagaLog(log_path, create=False)
     keys_before = {

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from saga_ledger import run_until_killed
+from saga_ledger import run_ledger_worker
 
 from seawall.sagas_cmd import main
 from seawall_runtime.saga import SqliteSagaLog
@@ -27,7 +27,7 @@ INVOKERS_MODULE = textwrap.dedent("""
 def crashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A log left behind by a SIGKILLed orchestrator, and an importable invokers module."""
     log = tmp_path / "sagas.db"
-    run_until_killed(log, tmp_path / "ledger.db", seed=3)
+    run_ledger_worker(log, tmp_path / "ledger.db", seed=3)
     (tmp_path / "cli_invokers.py").write_text(INVOKERS_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
     return log
@@ -71,7 +71,7 @@ def test_needs_attention_exits_1_and_says_where(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "sagas.db"
-    run_until_killed(log, tmp_path / "ledger.db", seed=3)
+    run_ledger_worker(log, tmp_path / "ledger.db", seed=3)
     (tmp_path / "down_invokers.py").write_text(textwrap.dedent("""
         from pathlib import Path
         from saga_ledger import Ledger

@@ -8,15 +8,12 @@ compensated, and the services' cross-database invariants must hold.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from kill_switch import run_until_killed
 from spec_invoker import FaultyTransport, SpecInvoker
 
 from seawall.examples.invariants import check_invariants
@@ -24,33 +21,21 @@ from seawall.examples.testing import running_services
 from seawall_runtime import FakeClock
 from seawall_runtime.saga import SagaRunner, SqliteSagaLog
 
-HERE = Path(__file__).resolve().parent
-RUNTIME = HERE.parents[2] / "runtime"
-
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_orchestrator_killed_then_recovered(tmp_path: Path, seed: int) -> None:
     log_path = tmp_path / "sagas.db"
     kill_at = random.Random(seed).randint(10, 300)
     with running_services(tmp_path, stock=15) as urls:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(RUNTIME)]))
-        worker = subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "crash_services_worker.py"),
-                str(log_path),
-                urls["orders"],
-                urls["inventory"],
-                urls["payments"],
-                str(seed),
-                str(kill_at),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=240,
+        run_until_killed(
+            "crash_services_worker.py",
+            log_path,
+            urls["orders"],
+            urls["inventory"],
+            urls["payments"],
+            seed,
+            kill_at,
         )
-        assert worker.returncode == -signal.SIGKILL, worker.stderr
 
         log = SqliteSagaLog(log_path, create=False)
         unfinished = {s.saga_id for s in log.sagas({"running", "compensating"})}
