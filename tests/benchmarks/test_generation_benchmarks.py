@@ -76,3 +76,14 @@ def test_scaling_benchmark_prints_the_curve(capsys: pytest.CaptureFixture[str]) 
         assert float(cells[4]) > 0  # ms per operation
         assert "validate" in cells[6] and "format" in cells[6]  # the stage breakdown
     assert "largest over smallest size" in out
+
+
+def test_a_spec_that_breaks_openapi_is_measured_lenient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec_data = synthetic.build_spec(5)
+    spec_data["servers"] = [{"url": "https://{host}", "variables": {"host": {"default": 80}}}]  # must be a string
+    spec = tmp_path / "broken.json"
+    synthetic.write_spec(spec_data, spec)
+    assert generate.main([str(spec), "--no-peers", "--no-synthetic", "--repeat", "1"]) == 0
+    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| broken.json")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[0] == "broken.json (lenient)" and float(cells[2]) > 0
