@@ -424,10 +424,8 @@ class OperationView:
     name: str
     constant: str  # the Endpoint's name in _endpoints.py
     docstring: str
-    detailed_docstring: str
     positional: tuple[ArgumentView, ...]
     keyword: tuple[ArgumentView, ...]
-    forward: str  # the arguments, passed on to the `_detailed` method
     call_mapping: str  # the {"argument": value} dict for the endpoint
     has_body: bool
     returns: str
@@ -471,20 +469,15 @@ class OperationsRenderer:
         replies = tuple(self._reply(r, r in success) for r in op.responses)
         summary = op.summary or op.description or f"{op.method} {op.path}"
         text = summary if op.description in (None, summary) else f"{summary}\n\n{op.description}"
+        text += f"\n\n``{op.name}`` returns the value; ``{op.name}_detailed`` an ApiResponse."
         if op.deprecated:
             text = "Deprecated.\n\n" + text
         return OperationView(
             name=op.name,
             constant=op.name.upper(),
             docstring=docstring(text, "        "),
-            detailed_docstring=docstring(
-                f"Like ``{op.name}``, with the status, headers, idempotency key and attempts.", "        "
-            ),
             positional=tuple(positional),
             keyword=tuple(required + optional),
-            forward=", ".join(
-                [a.name for a in positional] + [f"{a.name}={a.name}" for a in required + optional] + ["**options"]
-            ),
             call_mapping="{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in op.parameters) + "}",
             has_body=op.body is not None,
             returns=returns,

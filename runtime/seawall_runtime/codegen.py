@@ -11,10 +11,11 @@ body encoding, and response parsing into models or typed errors.
 from __future__ import annotations
 
 import base64
+import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -449,6 +450,46 @@ def _raw_body(response: httpx.Response) -> object:
         except ValueError:
             pass
     return response.text
+
+
+# --- the value-only twin of each `_detailed` method ------------------------------------
+
+SelfT = TypeVar("SelfT")
+P = ParamSpec("P")
+
+
+def _rename(plain: Callable[..., Any], detailed: Callable[..., Any]) -> None:
+    functools.update_wrapper(plain, detailed)
+    plain.__name__ = detailed.__name__.removesuffix("_detailed")
+    plain.__qualname__ = detailed.__qualname__.removesuffix("_detailed")
+
+
+def returning_value(
+    detailed: Callable[Concatenate[SelfT, P], ApiResponse[T]],
+) -> Callable[Concatenate[SelfT, P], T]:
+    """The method ``name`` from ``name_detailed``: same arguments, only the value.
+
+    Type checkers see the detailed method's exact signature with ``T`` as the
+    return type; ``help()`` and IDEs follow ``__wrapped__`` to it.
+    """
+
+    def plain(self: SelfT, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return detailed(self, *args, **kwargs).value
+
+    _rename(plain, detailed)
+    return plain
+
+
+def returning_value_async(
+    detailed: Callable[Concatenate[SelfT, P], Awaitable[ApiResponse[T]]],
+) -> Callable[Concatenate[SelfT, P], Awaitable[T]]:
+    """:func:`returning_value` for coroutine methods."""
+
+    async def plain(self: SelfT, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return (await detailed(self, *args, **kwargs)).value
+
+    _rename(plain, detailed)
+    return plain
 
 
 # --- discriminated unions -------------------------------------------------------

@@ -132,7 +132,8 @@ def test_hostile_spec_generates_code_that_keeps_the_text_as_data(tmp_path: Path)
     endpoints = sys.modules[name + "._endpoints"]
     assert endpoints.OP_ID.operation.name == 'op"""id\\'
     assert endpoints.OP_ID.operation.path == '/x/{id}"\''
-    assert inspect.cleandoc(package.Client.op_id.__doc__) == HOSTILE.strip()
+    documented = inspect.cleandoc(package.Client.op_id.__doc__)
+    assert documented == HOSTILE.strip() + "\n\n``op_id`` returns the value; ``op_id_detailed`` an ApiResponse."
     assert tomllib.loads((tmp_path / "out" / "pyproject.toml").read_text())["project"]["name"] == "evil-api"
 
 

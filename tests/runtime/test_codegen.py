@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import inspect
 from typing import Any
 
 import httpx
@@ -10,7 +11,19 @@ import pytest
 from pydantic import Field
 
 from seawall_runtime import ApiError, Operation, Outcome, ResilientClient, ResponseValidationError
-from seawall_runtime.codegen import Body, Credentials, Endpoint, Model, Param, Reply, discriminator, path_segment
+from seawall_runtime.codegen import (
+    ApiResponse,
+    Body,
+    Credentials,
+    Endpoint,
+    Model,
+    Param,
+    Reply,
+    discriminator,
+    path_segment,
+    returning_value,
+    returning_value_async,
+)
 
 
 class Color(str, enum.Enum):
@@ -163,3 +176,30 @@ def test_discriminator_tags_raw_data_and_models() -> None:
     assert tag({"kind": "kitty"}) == "Cat"
     assert tag({"kind": "cow"}) is None and tag({}) is None
     assert tag(Pet(pet_id=1)) is None
+
+
+class Greeter:
+    def greet_detailed(self, name: str, *, punctuation: str = "!") -> ApiResponse[str]:
+        """Say hello."""
+        return ApiResponse(f"hello {name}{punctuation}", 200, httpx.Headers(), None, False, ())
+
+    greet = returning_value(greet_detailed)
+
+    async def agreet_detailed(self, name: str) -> ApiResponse[str]:
+        return ApiResponse(name, 200, httpx.Headers(), None, False, ())
+
+    agreet = returning_value_async(agreet_detailed)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_value_twins_share_signature_and_docs() -> None:
+    greeter = Greeter()
+    assert greeter.greet("ann", punctuation="?") == "hello ann?"
+    assert await greeter.agreet("bo") == "bo"
+    assert (Greeter.greet.__name__, Greeter.greet.__doc__) == ("greet", "Say hello.")
+    assert list(inspect.signature(Greeter.greet).parameters) == ["self", "name", "punctuation"]

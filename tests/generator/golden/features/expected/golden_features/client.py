@@ -16,7 +16,13 @@ from seawall_runtime import (
     Hooks,
     Policy,
 )
-from seawall_runtime.codegen import ApiResponse, CallOptions, Credentials, Session
+from seawall_runtime.codegen import (
+    ApiResponse,
+    CallOptions,
+    Credentials,
+    Session,
+    returning_value,
+)
 
 from . import _endpoints, models
 
@@ -80,17 +86,6 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def get_shape(
-        self,
-        id: list[int],
-        *,
-        x_request_id: uuid.UUID | None = None,
-        **options: Unpack[CallOptions],
-    ) -> models.Shape:
-        """GET /shapes/{id}"""
-        response = self.get_shape_detailed(id, x_request_id=x_request_id, **options)
-        return response.value
-
     def get_shape_detailed(
         self,
         id: list[int],
@@ -98,21 +93,13 @@ class Client:
         x_request_id: uuid.UUID | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Shape]:
-        """Like ``get_shape``, with the status, headers, idempotency key and attempts."""
+        """GET /shapes/{id}
+
+        ``get_shape`` returns the value; ``get_shape_detailed`` an ApiResponse.
+        """
         return _endpoints.GET_SHAPE.call(self._session, {'id': id, 'x_request_id': x_request_id}, None, **options)
 
-    def put_everything(
-        self,
-        *,
-        body: models.Everything | None = None,
-        **options: Unpack[CallOptions],
-    ) -> models.Everything | None:
-        """Deprecated.
-
-        PUT /everything
-        """
-        response = self.put_everything_detailed(body=body, **options)
-        return response.value
+    get_shape = returning_value(get_shape_detailed)
 
     def put_everything_detailed(
         self,
@@ -120,20 +107,15 @@ class Client:
         body: models.Everything | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Everything | None]:
-        """Like ``put_everything``, with the status, headers, idempotency key and attempts."""
+        """Deprecated.
+
+        PUT /everything
+
+        ``put_everything`` returns the value; ``put_everything_detailed`` an ApiResponse.
+        """
         return _endpoints.PUT_EVERYTHING.call(self._session, {}, body, **options)
 
-    def put_file(
-        self,
-        name: str,
-        body: bytes,
-        *,
-        filter: dict[str, str] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> bytes:
-        """PUT /files/{name}"""
-        response = self.put_file_detailed(name, body, filter=filter, **options)
-        return response.value
+    put_everything = returning_value(put_everything_detailed)
 
     def put_file_detailed(
         self,
@@ -143,22 +125,23 @@ class Client:
         filter: dict[str, str] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[bytes]:
-        """Like ``put_file``, with the status, headers, idempotency key and attempts."""
+        """PUT /files/{name}
+
+        ``put_file`` returns the value; ``put_file_detailed`` an ApiResponse.
+        """
         return _endpoints.PUT_FILE.call(self._session, {'name': name, 'filter': filter}, body, **options)
 
-    def submit_form(
-        self,
-        body: models.SubmitFormRequest,
-        **options: Unpack[CallOptions],
-    ) -> str:
-        """POST /form"""
-        response = self.submit_form_detailed(body, **options)
-        return response.value
+    put_file = returning_value(put_file_detailed)
 
     def submit_form_detailed(
         self,
         body: models.SubmitFormRequest,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[str]:
-        """Like ``submit_form``, with the status, headers, idempotency key and attempts."""
+        """POST /form
+
+        ``submit_form`` returns the value; ``submit_form_detailed`` an ApiResponse.
+        """
         return _endpoints.SUBMIT_FORM.call(self._session, {}, body, **options)
+
+    submit_form = returning_value(submit_form_detailed)

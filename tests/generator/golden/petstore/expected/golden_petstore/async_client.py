@@ -14,7 +14,13 @@ from seawall_runtime import (
     Hooks,
     Policy,
 )
-from seawall_runtime.codegen import ApiResponse, CallOptions, Credentials, Session
+from seawall_runtime.codegen import (
+    ApiResponse,
+    CallOptions,
+    Credentials,
+    Session,
+    returning_value_async,
+)
 
 from . import _endpoints, models
 
@@ -68,67 +74,44 @@ class AsyncClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def add_pet(
-        self,
-        body: models.NewPet,
-        **options: Unpack[CallOptions],
-    ) -> models.Pet:
-        """Add a pet"""
-        response = await self.add_pet_detailed(body, **options)
-        return response.value
-
     async def add_pet_detailed(
         self,
         body: models.NewPet,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Pet]:
-        """Like ``add_pet``, with the status, headers, idempotency key and attempts."""
+        """Add a pet
+
+        ``add_pet`` returns the value; ``add_pet_detailed`` an ApiResponse.
+        """
         return await _endpoints.ADD_PET.acall(self._session, {}, body, **options)
 
-    async def delete_pet(
-        self,
-        id: int,
-        **options: Unpack[CallOptions],
-    ) -> None:
-        """Deletes a pet. This cannot be undone."""
-        response = await self.delete_pet_detailed(id, **options)
-        return response.value
+    add_pet = returning_value_async(add_pet_detailed)
 
     async def delete_pet_detailed(
         self,
         id: int,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[None]:
-        """Like ``delete_pet``, with the status, headers, idempotency key and attempts."""
+        """Deletes a pet. This cannot be undone.
+
+        ``delete_pet`` returns the value; ``delete_pet_detailed`` an ApiResponse.
+        """
         return await _endpoints.DELETE_PET.acall(self._session, {'id': id}, None, **options)
 
-    async def find_pet_by_id(
-        self,
-        id: int,
-        **options: Unpack[CallOptions],
-    ) -> models.Pet:
-        """GET /pets/{id}"""
-        response = await self.find_pet_by_id_detailed(id, **options)
-        return response.value
+    delete_pet = returning_value_async(delete_pet_detailed)
 
     async def find_pet_by_id_detailed(
         self,
         id: int,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Pet]:
-        """Like ``find_pet_by_id``, with the status, headers, idempotency key and attempts."""
+        """GET /pets/{id}
+
+        ``find_pet_by_id`` returns the value; ``find_pet_by_id_detailed`` an ApiResponse.
+        """
         return await _endpoints.FIND_PET_BY_ID.acall(self._session, {'id': id}, None, **options)
 
-    async def list_pets(
-        self,
-        *,
-        tags: list[str] | None = None,
-        limit: int | None = None,
-        **options: Unpack[CallOptions],
-    ) -> list[models.Pet]:
-        """List pets"""
-        response = await self.list_pets_detailed(tags=tags, limit=limit, **options)
-        return response.value
+    find_pet_by_id = returning_value_async(find_pet_by_id_detailed)
 
     async def list_pets_detailed(
         self,
@@ -137,5 +120,10 @@ class AsyncClient:
         limit: int | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[list[models.Pet]]:
-        """Like ``list_pets``, with the status, headers, idempotency key and attempts."""
+        """List pets
+
+        ``list_pets`` returns the value; ``list_pets_detailed`` an ApiResponse.
+        """
         return await _endpoints.LIST_PETS.acall(self._session, {'tags': tags, 'limit': limit}, None, **options)
+
+    list_pets = returning_value_async(list_pets_detailed)

@@ -14,7 +14,13 @@ from seawall_runtime import (
     Hooks,
     Policy,
 )
-from seawall_runtime.codegen import ApiResponse, CallOptions, Credentials, Session
+from seawall_runtime.codegen import (
+    ApiResponse,
+    CallOptions,
+    Credentials,
+    Session,
+    returning_value,
+)
 
 from . import _endpoints, models
 
@@ -68,67 +74,44 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def add_pet(
-        self,
-        body: models.NewPet,
-        **options: Unpack[CallOptions],
-    ) -> models.Pet:
-        """Add a pet"""
-        response = self.add_pet_detailed(body, **options)
-        return response.value
-
     def add_pet_detailed(
         self,
         body: models.NewPet,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Pet]:
-        """Like ``add_pet``, with the status, headers, idempotency key and attempts."""
+        """Add a pet
+
+        ``add_pet`` returns the value; ``add_pet_detailed`` an ApiResponse.
+        """
         return _endpoints.ADD_PET.call(self._session, {}, body, **options)
 
-    def delete_pet(
-        self,
-        id: int,
-        **options: Unpack[CallOptions],
-    ) -> None:
-        """Deletes a pet. This cannot be undone."""
-        response = self.delete_pet_detailed(id, **options)
-        return response.value
+    add_pet = returning_value(add_pet_detailed)
 
     def delete_pet_detailed(
         self,
         id: int,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[None]:
-        """Like ``delete_pet``, with the status, headers, idempotency key and attempts."""
+        """Deletes a pet. This cannot be undone.
+
+        ``delete_pet`` returns the value; ``delete_pet_detailed`` an ApiResponse.
+        """
         return _endpoints.DELETE_PET.call(self._session, {'id': id}, None, **options)
 
-    def find_pet_by_id(
-        self,
-        id: int,
-        **options: Unpack[CallOptions],
-    ) -> models.Pet:
-        """GET /pets/{id}"""
-        response = self.find_pet_by_id_detailed(id, **options)
-        return response.value
+    delete_pet = returning_value(delete_pet_detailed)
 
     def find_pet_by_id_detailed(
         self,
         id: int,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Pet]:
-        """Like ``find_pet_by_id``, with the status, headers, idempotency key and attempts."""
+        """GET /pets/{id}
+
+        ``find_pet_by_id`` returns the value; ``find_pet_by_id_detailed`` an ApiResponse.
+        """
         return _endpoints.FIND_PET_BY_ID.call(self._session, {'id': id}, None, **options)
 
-    def list_pets(
-        self,
-        *,
-        tags: list[str] | None = None,
-        limit: int | None = None,
-        **options: Unpack[CallOptions],
-    ) -> list[models.Pet]:
-        """List pets"""
-        response = self.list_pets_detailed(tags=tags, limit=limit, **options)
-        return response.value
+    find_pet_by_id = returning_value(find_pet_by_id_detailed)
 
     def list_pets_detailed(
         self,
@@ -137,5 +120,10 @@ class Client:
         limit: int | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[list[models.Pet]]:
-        """Like ``list_pets``, with the status, headers, idempotency key and attempts."""
+        """List pets
+
+        ``list_pets`` returns the value; ``list_pets_detailed`` an ApiResponse.
+        """
         return _endpoints.LIST_PETS.call(self._session, {'tags': tags, 'limit': limit}, None, **options)
+
+    list_pets = returning_value(list_pets_detailed)
