@@ -120,6 +120,27 @@ SPEC: dict[str, Any] = {
                 "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}},
             }
         },
+        "/form": {
+            "post": {
+                "operationId": "sendForm",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"type": "object", "properties": {"name": {"type": "string"}, "scores": {"type": "array", "items": {"type": "integer"}}}}
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            }
+        },
+        "/blob": {
+            "put": {
+                "operationId": "putBlob",
+                "requestBody": {"required": True, "content": {"application/octet-stream": {}}},
+                "responses": {"200": {"description": "ok", "content": {"application/octet-stream": {}}}},
+            }
+        },
         "/secure": {
             "get": {
                 "operationId": "secure",
@@ -197,6 +218,8 @@ class Recorder:
             return 200, as_json, json.dumps({"kind": kind, "meows": True} if kind == "cat" else {"kind": kind, "barks": True}).encode()
         if path == "/upload":
             return 200, "text/plain", f"{headers['content-type'].split(';')[0]} {len(body)}".encode()
+        if path in ("/form", "/blob"):
+            return 200, headers["content-type"], body
         if path == "/secure":
             return 200, "text/plain", headers.get("x-api-key", "none").encode()
         return 418, "text/plain", b"?"
@@ -350,3 +373,13 @@ async def test_async_client(server: tuple[str, Recorder], package: ModuleType) -
         assert pet.name == "async"
         with pytest.raises(package.NotFoundError):
             await client.get_pet("missing")
+
+
+def test_form_and_binary_bodies(server: tuple[str, Recorder], package: ModuleType) -> None:
+    url, app = server
+    models = sys.modules[package.__name__ + ".models"]
+    with package.Client(url) as client:
+        assert client.send_form(models.SendFormRequest(name="a b", scores=[1, 2])) == "name=a+b&scores=1&scores=2"
+        assert app.last["headers"]["content-type"] == "application/x-www-form-urlencoded"
+        assert client.put_blob(b"\x00\xffraw") == b"\x00\xffraw"
+        assert app.last["headers"]["content-type"] == "application/octet-stream"
