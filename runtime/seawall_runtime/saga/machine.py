@@ -229,6 +229,9 @@ class SagaMachine:
             record, policy, schedule if forward_only else None
         )
         if isinstance(reply, StepResult) and record.state == "succeeded":
+            if record.compensation is not None and record.compensation_arguments is None:
+                self._blocked_by = record
+                raise CompensationUnavailable(f"{record.label} succeeded but {record.last_error}")
             return reply
         failure = StepFailed(
             record, record.last_error or "failed", unknown=record.state == "unknown"
@@ -268,10 +271,9 @@ class SagaMachine:
             if verdict == "unknown" and not record.idempotent:
                 may_retry = False  # repeating it could apply it twice
             if not may_retry:
+                # A 409 that outlasted every retry is a stored refusal, not an in-flight repeat.
                 if verdict == "unknown" and retry is not None and status_of(reply) == 409:
-                    verdict = (
-                        "failed"  # a refusal that outlasted every retry is no in-flight repeat
-                    )
+                    verdict = "failed"
                 record = replace(
                     record, state=verdict, status=status_of(reply), last_error=describe(reply)
                 )
@@ -302,12 +304,13 @@ class SagaMachine:
         )
         self._put(record)
         yield Persist(step=record)
-        if problem is not None:
-            self._blocked_by = record
-            raise CompensationUnavailable(f"{record.label} succeeded but {problem}")
         return record
 
     def complete(self) -> Program[Completed]:
+        if self.saga.state not in ("running", "needs_attention"):
+            raise SagaStateError(
+                f"saga {self.saga.saga_id} is {self.saga.state}; it cannot complete"
+            )
         self._set_saga("completed", {})
         yield Persist(saga=self.saga)
         return Completed(self.saga.saga_id, self.summaries())

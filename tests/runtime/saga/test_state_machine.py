@@ -471,3 +471,12 @@ def test_a_409_that_outlasts_every_retry_is_a_stored_refusal() -> None:
     assert len(world.services["orders"].called("create")) == 4
     assert world.services["orders"].called("cancel") == []
     assert raised.value.outcome.steps[0].state == "compensated"
+
+
+def test_a_rolled_back_saga_cannot_complete() -> None:
+    world = make_world()
+    saga = world.runner.saga("s")
+    saga.step(world.services["orders"], "create", {})
+    assert isinstance(saga.abort("changed my mind"), Compensated)
+    with pytest.raises(SagaStateError, match="cannot complete"):
+        saga.complete()
