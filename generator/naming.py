@@ -49,6 +49,7 @@ RESERVED_CLASS_NAMES = frozenset(
         "Client", "AsyncClient", "Response", "Error", "ApiError", "ApiResponse", "BaseModel",
         "RootModel", "ConfigDict", "Field", "Any", "Literal", "Annotated", "Union", "Optional",
         "Enum", "IntEnum", "Tag", "Discriminator", "UUID", "TypeAdapter", "Model", "Base64Bytes",
+        "TypeAlias",
     }
 )  # fmt: skip
 
