@@ -25,6 +25,7 @@ import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import venv
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
@@ -53,8 +54,8 @@ def _peers_python() -> Path:
 @contextmanager
 def _venv_lock() -> Iterator[None]:
     """Serialise venv creation and installs between concurrently running scripts."""
-    BENCHMARKS.mkdir(exist_ok=True)
-    with open(BENCHMARKS / ".venv-peers.lock", "w") as lock:
+    # In the temporary folder, not beside the venv: nothing to ignore in git.
+    with open(Path(tempfile.gettempdir()) / "seawall-venv-peers.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -301,7 +302,7 @@ class Service:
     """The service under test, started in a child process for a ``with`` block.
 
     ``error_rate``: share of requests answered 503 by the chaos middleware;
-    ``slow_rate``/``slow_delay``: share of answers delayed, and by how much.
+    ``slow_rate``/``slow_delay``: share of requests answered late, and how late.
     """
 
     def __init__(
@@ -318,8 +319,9 @@ class Service:
         self._args = [
             "--faults",
             json.dumps({"seed": seed, "rules": [{"errors": errors}]}),
+            # The app sees only what the middleware did not fail: scale up to match.
             "--slow-rate",
-            str(slow_rate),
+            str(slow_rate / (1 - error_rate)),
             "--slow-delay",
             str(slow_delay),
             "--seed",
