@@ -433,6 +433,7 @@ class OperationView:
     params: tuple[str, ...]  # Param(...) expressions
     body: str | None  # Body(...) expression
     replies: tuple[ReplyView, ...]
+    accept: str | None  # literal of the Accept header
 
 
 class OperationsRenderer:
@@ -491,6 +492,7 @@ class OperationsRenderer:
             if op.body is None
             else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self.annotate(op.body.type)})",
             replies=replies,
+            accept=_accept(op.responses),
         )
 
     def _operation_args(self, op: ir.Operation) -> str:
@@ -528,6 +530,12 @@ class OperationsRenderer:
             error = error_class_name(response.status)
             self.error_classes.setdefault(error, _error_text(response.status))
         return ReplyView(py_literal(response.status), py_literal(response.kind), annotation, error)
+
+
+def _accept(responses: tuple[ir.Response, ...]) -> str | None:
+    """The Accept header: the media types the generated code parses, in order."""
+    media = dict.fromkeys(r.media_type for r in responses if r.media_type is not None and r.kind != "empty")
+    return py_literal(", ".join(media)) if media else None
 
 
 def _optional(annotation: str, type_: ir.TypeRef, definitions: dict[str, ir.Definition]) -> str:

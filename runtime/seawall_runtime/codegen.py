@@ -277,8 +277,10 @@ class Endpoint(Generic[T]):
         body: Body | None = None,
         replies: Mapping[str, Reply],
         unexpected: type[ApiError] = ApiError,
+        accept: str | None = None,
     ) -> None:
         self.operation = operation
+        self.accept = accept  # the media types the replies are parsed from
         self.params = tuple(params)
         self.body = body
         self.replies = dict(replies)
@@ -311,6 +313,8 @@ class Endpoint(Generic[T]):
                 parts.headers["Content-Type"] = self.body.media_type
         if parts.cookies:
             parts.headers["Cookie"] = "; ".join(parts.cookies)
+        if self.accept is not None:
+            parts.headers.setdefault("Accept", self.accept)
         request = http.build_request(
             self.operation.method, parts.path, params=parts.query or None, headers=parts.headers or None, **kwargs
         )

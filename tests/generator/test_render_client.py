@@ -253,10 +253,11 @@ def anyio_backend() -> str:
 
 
 def test_typed_model_with_aliases_and_enums(server: tuple[str, Recorder], package: ModuleType) -> None:
-    url, _ = server
+    url, app = server
     models = sys.modules[package.__name__ + ".models"]
     with package.Client(url) as client:
         pet = client.get_pet("rex")
+    assert app.last["headers"]["accept"] == "application/json"
     assert isinstance(pet, models.Pet)
     assert (pet.id, pet.name, pet.class_, pet.status) == (7, "rex", "mammal", models.Status.SOLD)
     assert pet.model_extra == {"extra": 1}

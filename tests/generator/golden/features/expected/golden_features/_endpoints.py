@@ -24,6 +24,7 @@ GET_SHAPE: Endpoint[models.Shape] = Endpoint(
         '5XX': Reply('empty', error=errors.ServerError),
     },
     unexpected=errors.ApiError,
+    accept='application/json',
 )
 
 PUT_EVERYTHING: Endpoint[models.Everything | None] = Endpoint(
@@ -34,6 +35,7 @@ PUT_EVERYTHING: Endpoint[models.Everything | None] = Endpoint(
         '202': Reply('empty'),
     },
     unexpected=errors.ApiError,
+    accept='application/json',
 )
 
 PUT_FILE: Endpoint[bytes] = Endpoint(
@@ -47,6 +49,7 @@ PUT_FILE: Endpoint[bytes] = Endpoint(
         '200': Reply('binary', bytes),
     },
     unexpected=errors.ApiError,
+    accept='image/png',
 )
 
 SUBMIT_FORM: Endpoint[str] = Endpoint(
@@ -56,4 +59,5 @@ SUBMIT_FORM: Endpoint[str] = Endpoint(
         '200': Reply('text', str),
     },
     unexpected=errors.ApiError,
+    accept='text/plain',
 )

@@ -18,6 +18,7 @@ ADD_PET: Endpoint[models.Pet] = Endpoint(
         '422': Reply('json', models.ErrorModel, error=errors.UnprocessableEntityError),
     },
     unexpected=errors.ApiError,
+    accept='application/json',
 )
 
 DELETE_PET: Endpoint[None] = Endpoint(
@@ -41,6 +42,7 @@ FIND_PET_BY_ID: Endpoint[models.Pet] = Endpoint(
         '404': Reply('json', models.ErrorModel, error=errors.NotFoundError),
     },
     unexpected=errors.ApiError,
+    accept='application/json',
 )
 
 LIST_PETS: Endpoint[list[models.Pet]] = Endpoint(
@@ -54,4 +56,5 @@ LIST_PETS: Endpoint[list[models.Pet]] = Endpoint(
         'default': Reply('json', models.ErrorModel, error=errors.DefaultResponseError),
     },
     unexpected=errors.ApiError,
+    accept='application/json',
 )
