@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -384,3 +385,11 @@ def test_form_and_binary_bodies(server: tuple[str, Recorder], package: ModuleTyp
         assert app.last["headers"]["content-type"] == "application/x-www-form-urlencoded"
         assert client.put_blob(b"\x00\xffraw") == b"\x00\xffraw"
         assert app.last["headers"]["content-type"] == "application/octet-stream"
+
+
+def test_caller_supplied_httpx_client_keeps_credentials_and_stays_open(server: tuple[str, Recorder], package: ModuleType) -> None:
+    url, _ = server
+    with httpx.Client(base_url=url) as http:
+        with package.Client(http=http, key="mine") as client:
+            assert client.secure() == "mine"
+        assert not http.is_closed  # the generated client closes only what it opened
