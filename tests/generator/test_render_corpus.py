@@ -44,3 +44,32 @@ def test_snapshot_version_needs_an_explicit_package_version() -> None:
         build.build_api(load_spec("swagger-petstore-3.0.yaml"), build.BuildOptions())
     (problem,) = caught.value.diagnostics
     assert problem.location.pointer == "/info/version" and problem.location.line is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["oag-petstore-with-fake-endpoints-models-for-testing.yaml", "opc-baseline_openapi_3.1.yaml", "real-spotify-web-api.yml"],
+)
+def test_corpus_package_imports_and_every_type_builds(name: str, tmp_path: Path) -> None:
+    """Import the package and build every model and endpoint type (pydantic defers
+    that to first use, so a bad annotation would only show up here)."""
+    import importlib
+    import sys
+
+    import pydantic
+
+    api, _ = build.build_api(load_spec(name), build.BuildOptions())
+    for relative, text in render.render_package(api).items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        endpoints = importlib.import_module(api.package.import_name + "._endpoints")
+        models = importlib.import_module(api.package.import_name + ".models")
+    finally:
+        sys.path.remove(str(tmp_path))
+    annotations = [r.annotation for e in vars(endpoints).values() if hasattr(e, "replies") for r in e.replies.values() if r.kind == "json"]
+    annotations += [v for v in vars(models).values() if isinstance(v, type) and issubclass(v, pydantic.BaseModel) and v.__module__ == models.__name__]
+    assert len(annotations) > 20
+    for annotation in annotations:
+        pydantic.TypeAdapter(annotation).json_schema()
