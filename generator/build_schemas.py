@@ -336,7 +336,7 @@ class SchemaBuilder:
                 target = {}
         read_only = prop_schema.get("readOnly") is True or target.get("readOnly") is True
         write_only = prop_schema.get("writeOnly") is True or target.get("writeOnly") is True
-        default: ir.JsonValue | ir._Missing = ir.MISSING
+        default: ir.JsonValue | ir.Missing = ir.MISSING
         if "default" in prop_schema:
             default = _json_value(prop_schema["default"])
         return ir.Field(

@@ -11,6 +11,7 @@ values referenced by name through :class:`NamedType`.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -21,21 +22,13 @@ PrimitiveKind = Literal[
 ]
 
 
-class _Missing:
+class Missing(enum.Enum):
     """Marks "no default" (``None`` is a real JSON default)."""
 
-    _instance: _Missing | None = None
-
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "MISSING"
+    MISSING = "MISSING"
 
 
-MISSING = _Missing()
+MISSING = Missing.MISSING
 
 
 # --- types -----------------------------------------------------------------
@@ -122,7 +115,7 @@ class Field:
     wire_name: str  # JSON property name (the alias when it differs)
     type: TypeRef
     required: bool
-    default: JsonValue | _Missing = MISSING
+    default: JsonValue | Missing = MISSING
     description: str | None = None
     read_only: bool = False
     write_only: bool = False

@@ -328,7 +328,7 @@ class ModelsRenderer:
 
     def _default(self, item: ir.Field) -> str:
         """The default of an optional field: the spec's when it fits the type, else None."""
-        if isinstance(item.default, ir._Missing) or item.default is None:
+        if isinstance(item.default, ir.Missing) or item.default is None:
             return "None"
         literal = self._value(item.type, item.default)
         if literal is None:
