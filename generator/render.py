@@ -310,20 +310,18 @@ class ModelsRenderer:
         optional = not item.required
         if optional and not _accepts_none(item.type, self.definitions):
             annotation += " | None"
+        # An optional field's default: a literal, or a factory for lists and dicts.
         default = self._default(item) if optional else None
         arguments = []
+        if default is not None:
+            factory = default.startswith("lambda")
+            arguments.append(f"default_factory={default}" if factory else f"default={default}")
         if item.name != item.wire_name:
             wire = py_literal(item.wire_name)
-            arguments = [f"validation_alias={wire}", f"serialization_alias={wire}"]
-        if arguments:
+            arguments += [f"validation_alias={wire}", f"serialization_alias={wire}"]
+        if len(arguments) > 1 or (default is not None and default.startswith("lambda")):
             self.annotate.used.add("Field")
-            if default is not None:
-                key = "default_factory" if default.startswith("lambda") else "default"
-                arguments.insert(0, f"{key}={default.removeprefix('lambda: ') if key == 'default' else default}")
             default = "Field(" + ", ".join(arguments) + ")"
-        elif default is not None and default.startswith("lambda"):
-            self.annotate.used.add("Field")
-            default = f"Field(default_factory={default})"
         return FieldView(item.name, annotation, default, _doc(item.description, "    "))
 
     def _default(self, item: ir.Field) -> str:
