@@ -14,6 +14,15 @@ The generated package (``<import_name>/``):
 * ``_endpoints.py`` – one ``seawall_runtime.codegen.Endpoint`` per operation;
 * ``client.py`` / ``async_client.py`` – ``Client`` and ``AsyncClient``;
 * ``__init__.py`` and ``py.typed``.
+
+Each operation is one method ``<name>_detailed`` returning
+``ApiResponse[T]``, and its twin ``<name> = returning_value(<name>_detailed)``
+returning ``T`` with the same (type-checked) signature: one signature per
+operation keeps big clients small. The per-call overrides (``timeout``,
+``retry``, ``fallback``, ``idempotency_key``) are typed keyword arguments
+through ``**options: Unpack[CallOptions]``. Models are one ``models.py``;
+they subclass ``seawall_runtime.codegen.Model`` whose validators are built
+on first use, so importing many models stays fast.
 """
 
 from __future__ import annotations
