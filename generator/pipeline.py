@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seawall.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from seawall.ir import Api
+    from seawall.policies import PolicySet
 
 Progress = Callable[[str], None]
 
@@ -33,7 +38,7 @@ def generate_files(
     spec_path: Path, options: GenerateOptions, progress: Progress | None = None
 ) -> GenerateResult:
     """Run every stage but the last: load → … → format. Raises ``SpecError``."""
-    from seawall import build, format, load, render, resolve, upgrade, validate
+    from seawall import build, format, load, policies, render, resolve, upgrade, validate
 
     report = progress or (lambda _stage: None)
     warnings: list[Diagnostic] = []
@@ -51,6 +56,9 @@ def generate_files(
     report("validate")
     warnings += validate.validate(spec, lenient=options.lenient)
     spec = upgrade.upgrade(spec)
+    report("policies")
+    policy_set, policy_warnings = policies.extract_policies(spec)
+    warnings += policy_warnings
     report("build")
     api, build_warnings = build.build_api(
         spec,
@@ -61,8 +69,20 @@ def generate_files(
         ),
     )
     warnings += build_warnings
+    api = attach_policies(api, policy_set)
     report("render")
     files = render.render_package(api)
     report("format")
     files = format.format_files(files)
     return GenerateResult(files=files, warnings=warnings)
+
+
+def attach_policies(api: Api, policy_set: PolicySet) -> Api:
+    """Join the effective policies (by method and path) onto the IR's operations."""
+    by_route = {(p.method.upper(), p.path): p for p in policy_set.operations}
+    operations = tuple(
+        replace(op, policy=by_route.get((op.method, op.path))) for op in api.operations
+    )
+    return replace(
+        api, operations=operations, breaker=policy_set.breaker, budget=policy_set.budget
+    )
