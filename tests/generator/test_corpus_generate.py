@@ -95,3 +95,14 @@ def test_every_generated_package_passes_mypy_strict(generated: dict[str, Path]) 
         capture_output=True, text=True, env={**os.environ, "MYPYPATH": mypy_path}, timeout=900,
     )
     assert completed.returncode == 0, completed.stdout[-8000:] + completed.stderr[-2000:]
+
+
+def test_large_outputs_are_black_stable(generated: dict[str, Path]) -> None:
+    """Big projects are formatted in parallel pieces; the result must be what
+    black gives for each whole file."""
+    from seawall.format import format_source
+
+    for name in ("real-netlify.yml", "real-box-v2025.0.json"):
+        for path in sorted(generated[name].rglob("*.py")):
+            text = path.read_text()
+            assert format_source(text) == text, f"{name}: {path.name} is not black-stable"
