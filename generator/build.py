@@ -39,6 +39,7 @@ class BuildOptions:
 # Names the generated client constructor already uses.
 CONSTRUCTOR_ARGUMENTS = frozenset(
     {"self", "base_url", "http", "transport", "policy", "headers", "verify", "breaker", "budget", "hooks", "codegen"}
+    | {"max_response_bytes", "clock", "random"}
 )
 
 _SEMVER = re.compile(

@@ -14,11 +14,11 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # Keyword arguments every generated method has; parameters get renamed around them.
 METHOD_ARGUMENTS = frozenset(
-    {"self", "body", "timeout", "retry", "idempotency_key", "fallback", "response"}
+    {"self", "body", "timeout", "retry", "idempotency_key", "fallback", "response", "saga"}
     | {"models", "httpx", "ssl"}  # modules the client module names
 )
 # Client attributes an operation method must not replace.
-CLIENT_MEMBERS = frozenset({"close", "aclose", "runtime"})
+CLIENT_MEMBERS = frozenset({"close", "aclose", "runtime", "service", "operation", "invoke"})  # + saga invoker
 
 # Headers the spec may not describe as parameters (OpenAPI 3 §4.8.12.1).
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:
+    from seawall.policies import BreakerSpec, BudgetSpec, OperationPolicy
 
 JsonValue = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
 
@@ -225,8 +228,7 @@ class Operation:
     deprecated: bool = False
     tags: tuple[str, ...] = ()
     security: tuple[str, ...] = ()  # names of SecurityScheme that may authorize it
-    idempotency_key_header: str | None = None
-    policy: object | None = None  # the effective resilience policy, plugged in by the pipeline
+    policy: OperationPolicy | None = None  # the effective resilience policy, plugged in by the pipeline
 
 
 # --- the API -----------------------------------------------------------------
@@ -271,5 +273,5 @@ class Api:
     security_schemes: tuple[SecurityScheme, ...] = ()
     # The client-wide breaker and retry budget (``seawall.policies`` specs),
     # plugged in by the pipeline like ``Operation.policy``.
-    breaker: object | None = None
-    budget: object | None = None
+    breaker: BreakerSpec | None = None
+    budget: BudgetSpec | None = None

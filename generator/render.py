@@ -13,6 +13,7 @@ The generated package (``<import_name>/``):
   per documented error status (``NotFoundError``, ``ServerError`` for 5XX…);
 * ``_endpoints.py`` – one ``seawall_runtime.codegen.Endpoint`` per operation;
 * ``client.py`` / ``async_client.py`` – ``Client`` and ``AsyncClient``;
+* ``_sagas.py`` – one saga ``OperationRef`` per operation (loaded on first use);
 * ``__init__.py`` and ``py.typed``.
 
 Each operation is one method ``<name>_detailed`` returning
@@ -20,7 +21,9 @@ Each operation is one method ``<name>_detailed`` returning
 returning ``T`` with the same (type-checked) signature: one signature per
 operation keeps big clients small. The per-call overrides (``timeout``,
 ``retry``, ``fallback``, ``idempotency_key``) are typed keyword arguments
-through ``**options: Unpack[CallOptions]``. Models are one ``models.py``;
+through ``**options: Unpack[CallOptions]``; ``saga=`` makes the call a saga
+step. Each client is also the saga invoker of its API (``service``,
+``operation()``, ``invoke()``; docs/sagas.md). Models are one ``models.py``;
 they subclass ``seawall_runtime.codegen.Model`` whose validators are built
 on first use, so importing many models stays fast.
 """
@@ -33,9 +36,10 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from seawall import ir
+from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
 from seawall.naming import class_name
 from seawall.policies import BackoffSpec, BreakerSpec, BudgetSpec, OperationPolicy, RetrySpec, TimeoutSpec
 
@@ -441,13 +445,16 @@ class OperationView:
     body: str | None  # Body(...) expression
     replies: tuple[ReplyView, ...]
     accept: str | None  # literal of the Accept header
+    operation_id: str  # literal
+    fallback_operation: str | None  # literal of the operationId an x-fallback calls
 
 
 class OperationsRenderer:
     def __init__(self, api: ir.Api, definitions: dict[str, ir.Definition]) -> None:
         self.api = api
         self.definitions = definitions
-        self.annotate = Annotator(prefix="models.")
+        self.annotate = Annotator(prefix="models.")  # the client modules
+        self.endpoint_annotate = Annotator(prefix="models.")  # _endpoints.py
         self.error_classes: dict[str, str] = {}  # class name → docstring text
         self.runtime_names: set[str] = set()  # policy classes the endpoints construct
 
@@ -457,10 +464,11 @@ class OperationsRenderer:
     def _operation(self, op: ir.Operation) -> OperationView:
         success = [r for r in op.responses if r.is_success] or [r for r in op.responses if r.status == "default"]
         returns = self._returns(success)
+        parameters = sent_parameters(op)
         positional: list[ArgumentView] = []
         required: list[ArgumentView] = []
         optional: list[ArgumentView] = []
-        for param in op.parameters:
+        for param in parameters:
             annotation = self.annotate(param.type)
             if param.location == "path":
                 positional.append(ArgumentView(param.name, annotation, None))
@@ -486,30 +494,32 @@ class OperationsRenderer:
             docstring=docstring(text, "        "),
             positional=tuple(positional),
             keyword=tuple(required + optional),
-            call_mapping="{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in op.parameters) + "}",
+            call_mapping="{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in parameters) + "}",
             has_body=op.body is not None,
             returns=returns,
             operation_args=self._operation_args(op),
             params=tuple(
                 f"Param({py_literal(p.name)}, {py_literal(p.wire_name)}, {py_literal(p.location)}, "
                 f"{py_literal(p.style)}, {p.explode}{', allow_reserved=True' if p.allow_reserved else ''})"
-                for p in op.parameters
+                for p in parameters
             ),
             body=None
             if op.body is None
-            else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self.annotate(op.body.type)})",
+            else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self.endpoint_annotate(op.body.type)})",
             replies=replies,
             accept=_accept(op.responses),
+            operation_id=py_literal(op.operation_id),
+            fallback_operation=_fallback_operation(op),
         )
 
     def _operation_args(self, op: ir.Operation) -> str:
         args = [py_literal(op.operation_id), py_literal(op.method), py_literal(op.path)]
-        key_header = op.idempotency_key_header
-        if isinstance(op.policy, OperationPolicy):
+        key_header = None
+        if op.policy is not None:
             idempotency = op.policy.idempotency
             if idempotency.idempotent != (op.method in IDEMPOTENT_METHODS):
                 args.append(f"idempotent={idempotency.idempotent}")
-            key_header = key_header or idempotency.key_header
+            key_header = idempotency.key_header
             policy = policy_expression(op.policy)
             if policy is not None:
                 self.runtime_names.update(_constructors(policy))
@@ -522,6 +532,8 @@ class OperationsRenderer:
         annotations: list[str] = []
         for response in success:
             text = self.annotate(response.type) if response.type is not None else "None"
+            if response.type is not None:
+                self.endpoint_annotate(response.type)
             if text not in annotations:
                 annotations.append(text)
         if not annotations:
@@ -531,12 +543,31 @@ class OperationsRenderer:
         return " | ".join(annotations)
 
     def _reply(self, response: ir.Response, is_success: bool) -> ReplyView:
-        annotation = self.annotate(response.type) if response.type is not None else None
+        annotation = self.endpoint_annotate(response.type) if response.type is not None else None
         error = None
         if not is_success:
             error = error_class_name(response.status)
             self.error_classes.setdefault(error, _error_text(response.status))
         return ReplyView(py_literal(response.status), py_literal(response.kind), annotation, error)
+
+
+def _fallback_operation(op: ir.Operation) -> str | None:
+    fallback = op.policy.fallback if op.policy is not None else None
+    return py_literal(fallback.operation) if fallback is not None and fallback.operation else None
+
+
+def sent_parameters(op: ir.Operation) -> tuple[ir.Parameter, ...]:
+    """The parameters the caller passes: all but the idempotency-key header.
+
+    The runtime sets that header (a fresh key, or the caller's
+    ``idempotency_key=`` option) and keeps it for every retry.
+    """
+    key_header = op.policy.idempotency.key_header if op.policy is not None else None
+    if key_header is None:
+        return op.parameters
+    return tuple(
+        p for p in op.parameters if not (p.location == "header" and p.wire_name.lower() == key_header.lower())
+    )
 
 
 def _accept(responses: tuple[ir.Response, ...]) -> str | None:
@@ -597,10 +628,62 @@ def policy_expression(policy: OperationPolicy) -> str | None:
     elif policy.retry != RetrySpec():
         parts.append(f"retry={_call('RetryPolicy', policy.retry, RetrySpec())}")
     fallback = policy.fallback
-    if fallback is not None and fallback.has_value:
+    if fallback is not None:
         on = ", ".join(py_literal(item) for item in sorted(fallback.on, key=str))
-        parts.append(f"fallback=FallbackPolicy(on=frozenset({{{on}}}), value={py_literal(fallback.value)})")
+        # An operation fallback: the endpoint calls that operation (see ``Endpoint.fallback_operation``).
+        answer = f"value={py_literal(fallback.value)}" if fallback.has_value else "factory=delegate_to_operation"
+        parts.append(f"fallback=FallbackPolicy(on=frozenset({{{on}}}), {answer})")
     return f"Policy({', '.join(parts)})" if parts else None
+
+
+# --- sagas ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SagaRefView:
+    constant: str
+    operation_id: str  # literal
+    expression: str  # the OperationRef(...) expression
+
+
+def _is_idempotent(op: ir.Operation) -> bool:
+    return op.policy.idempotency.idempotent if op.policy is not None else op.method in IDEMPOTENT_METHODS
+
+
+def saga_refs(api: ir.Api) -> list[SagaRefView]:
+    """One ``OperationRef`` per operation: may the saga repeat it, and how to undo it.
+
+    ``x-compensation.args`` (flat, by name) become the canonical sectioned
+    template. The policies stage has checked them against the spec; a
+    template the saga runtime would still refuse is reported here, on the
+    spec's ``x-compensation/args``.
+    """
+    from seawall_runtime.saga.expressions import check_template, sectioned_template
+
+    problems: list[Diagnostic] = []
+    views = []
+    for op in api.operations:
+        compensation = op.policy.compensation if op.policy is not None else None
+        spec = "None"
+        if compensation is not None:
+            args_pointer = join_pointer(compensation.pointer, "args")
+            flat = {a.name: a.expression if a.expression is not None else a.value for a in compensation.args}
+            locations = {a.name: a.target for a in compensation.args if a.target != "body"}
+            try:
+                template = sectioned_template(flat, locations)
+            except ValueError as refused:
+                problems.append(Diagnostic(f"x-compensation.args: {refused}", Location("", args_pointer)))
+                continue
+            for pointer, message in check_template(template):
+                problems.append(Diagnostic(message, Location("", args_pointer + pointer)))
+            # Built from JSON values only (the spec's), so it is JSON data itself.
+            literal = py_literal(cast(ir.JsonValue, template))
+            spec = f"CompensationSpec({py_literal(compensation.operation)}, {literal})"
+        expression = f"OperationRef({py_literal(op.operation_id)}, {_is_idempotent(op)}, {spec})"
+        views.append(SagaRefView(op.name.upper(), py_literal(op.operation_id), expression))
+    if problems:
+        raise SpecError(problems)
+    return views
 
 
 # --- the package -------------------------------------------------------------------------------
@@ -663,13 +746,17 @@ def render_package(api: ir.Api) -> dict[str, str]:
     operations_renderer = OperationsRenderer(api, models.definitions)
     operations = operations_renderer.views()
     errors = sorted(operations_renderer.error_classes.items())
+    refs = saga_refs(api)
     package = api.package
     base_url = _default_base_url(api)
     credentials = _credentials(api)
     groups: dict[str, list[CredentialView]] = {}
     for credential in credentials:
         groups.setdefault(credential.target, []).append(credential)
-    endpoint_used = set(operations_renderer.annotate.used) | {"models"}
+    endpoint_used = set(operations_renderer.endpoint_annotate.used) | {"models", "Any"}
+    codegen_names = {"Body", "Endpoint", "Param", "Reply"}
+    if any(op.fallback_operation for op in operations):
+        codegen_names.add("delegate_to_operation")
     client_used = set(operations_renderer.annotate.used)
     if any(credential.target == "headers" and credential.value.startswith("codegen.") for credential in credentials):
         client_used.add("codegen")
@@ -681,18 +768,23 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "endpoint_imports": import_lines(endpoint_used)
         + [
             "from seawall_runtime import " + ", ".join(sorted({"Operation"} | operations_renderer.runtime_names)),
-            "from seawall_runtime.codegen import Body, Endpoint, Param, Reply",
+            "from seawall_runtime.codegen import " + ", ".join(sorted(codegen_names)),
             "",
             "from . import errors, models",
         ],
         "credential_groups": sorted(groups.items()),
-        "breaker_default": _call("BreakerPolicy", api.breaker, BreakerSpec()) if isinstance(api.breaker, BreakerSpec) else "BreakerPolicy()",
-        "budget_default": _call("BudgetPolicy", api.budget, BudgetSpec()) if isinstance(api.budget, BudgetSpec) else "BudgetPolicy()",
+        "breaker_default": _call("BreakerPolicy", api.breaker or BreakerSpec(), BreakerSpec()),
+        "budget_default": _call("BudgetPolicy", api.budget or BudgetSpec(), BudgetSpec()),
         "title": api.package.title,
         "title_doc": docstring(f"Client for {package.title} (API version {package.api_version}).", ""),
         "definitions": definitions,
         "models_imports": import_lines(models.annotate.used),
         "operations": operations,
+        "saga_refs": refs,
+        "service_literal": py_literal(package.import_name),
+        "saga_imports": ", ".join(
+            sorted({"OperationRef"} | ({"CompensationSpec"} if any("CompensationSpec(" in r.expression for r in refs) else set()))
+        ),
         "client_imports": import_lines(client_used),
         "client_local_import": "from . import _endpoints, models" if "models" in client_used else "from . import _endpoints",
         "errors": [(name, docstring(text, "    ")) for name, text in errors],
@@ -721,6 +813,7 @@ def render_package(api: ir.Api) -> dict[str, str]:
         f"{root}/models.py": env.get_template("models.py.jinja").render(context),
         f"{root}/errors.py": env.get_template("errors.py.jinja").render(context),
         f"{root}/_endpoints.py": env.get_template("endpoints.py.jinja").render(context),
+        f"{root}/_sagas.py": env.get_template("sagas.py.jinja").render(context),
         f"{root}/client.py": env.get_template("client.py.jinja").render(context, is_async=False),
         f"{root}/async_client.py": env.get_template("client.py.jinja").render(context, is_async=True),
     }

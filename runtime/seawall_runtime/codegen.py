@@ -22,6 +22,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
+# Re-exported (``as``): generated constructors use it as their default.
+from seawall_runtime.client import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from seawall_runtime.errors import ApiError, ResponseValidationError
 from seawall_runtime.operation import Operation
 from seawall_runtime.outcome import Attempt, Outcome
@@ -31,6 +33,16 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from seawall_runtime import AsyncResilientClient, ResilientClient
+    from seawall_runtime.saga import (
+        Arguments,
+        AsyncOperationInvoker,
+        AsyncSaga,
+        JSONLike,
+        OperationInvoker,
+        RetrySchedule,
+        Saga,
+        StepResult,
+    )
 
 T = TypeVar("T")
 
@@ -82,11 +94,49 @@ ClientT = TypeVar("ClientT", "ResilientClient", "AsyncResilientClient")
 
 @dataclass(frozen=True, slots=True)
 class Session(Generic[ClientT]):
-    """What a generated client passes to its endpoints: runtime client, policy, credentials."""
+    """What a generated client passes to its endpoints.
+
+    The runtime client, the client's policy, the credentials, and every
+    endpoint of the API by operationId (for fallback operations and sagas).
+    """
 
     http: ClientT
     policy: Policy
     credentials: Credentials
+    endpoints: Mapping[str, Endpoint[Any]] = field(default_factory=dict)
+    invoker: OperationInvoker | AsyncOperationInvoker | None = None  # the generated client, for saga steps
+
+
+SagaT = TypeVar("SagaT", "Saga", "AsyncSaga")
+
+
+@dataclass(frozen=True, slots=True)
+class SagaStep(Generic[SagaT]):
+    """A typed call as a saga step with step options.
+
+    ``client.confirm_order(order.id, body, saga=SagaStep(saga, final=True))``;
+    a bare ``saga=saga`` is ``SagaStep(saga)``.
+    """
+
+    saga: SagaT
+    final: bool = False
+    retry: RetrySchedule | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delegated:
+    """A fallback's answer that says: call the endpoint's fallback operation instead.
+
+    The runtime's fallback factory is synchronous, so it cannot make the call
+    itself in an async client; the endpoint makes it, sync or async.
+    """
+
+    cause: BaseException | httpx.Response
+
+
+def delegate_to_operation(cause: BaseException | httpx.Response) -> Delegated:
+    """The ``FallbackPolicy.factory`` of an ``x-fallback: {operation: …}``."""
+    return Delegated(cause)
 
 
 # --- parameters --------------------------------------------------------------------
@@ -257,9 +307,18 @@ class Reply:
     error: type[ApiError] | None = None
 
 
+def _media_type(response: httpx.Response) -> str:
+    """The response's media type, lower case, without parameters ("" when missing)."""
+    header: str = response.headers.get("content-type", "")
+    return header.split(";", 1)[0].strip().lower()
+
+
+def _is_json_media(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
 def _is_json(response: httpx.Response) -> bool:
-    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return bool(media == "application/json" or media.endswith("+json"))
+    return _is_json_media(_media_type(response))
 
 
 def _field_path(location: Iterable[int | str]) -> str:
@@ -278,8 +337,10 @@ class Endpoint(Generic[T]):
         replies: Mapping[str, Reply],
         unexpected: type[ApiError] = ApiError,
         accept: str | None = None,
+        fallback_operation: str | None = None,
     ) -> None:
         self.operation = operation
+        self.fallback_operation = fallback_operation  # operationId called when the fallback delegates
         self.accept = accept  # the media types the replies are parsed from
         self.params = tuple(params)
         self.body = body
@@ -305,22 +366,71 @@ class Endpoint(Generic[T]):
         credentials: Credentials | None = None,
     ) -> httpx.Request:
         """The request for these arguments, with the credentials applied."""
-        parts = _serialize(self.operation.path, self.params, args)
-        kwargs: dict[str, Any] = {}
+        encoded = self._encode(body) if self.body is not None and body is not None else {}
+        return self._request(http, args, encoded, credentials)
+
+    def request_from_arguments(
+        self, http: ResilientClient | AsyncResilientClient, arguments: Arguments, credentials: Credentials
+    ) -> httpx.Request:
+        """The request for saga arguments (``{"path": {...}, "body": <JSON>, …}``, spec names)."""
+        args: dict[str, object] = {}
+        for param in self.params:
+            section = arguments.get(param.location)
+            if isinstance(section, Mapping) and param.name in section:
+                args[param.argument] = section[param.name]
+        body = arguments.get("body")
+        encoded = self._encode_data(body) if self.body is not None and body is not None else {}
+        return self._request(http, args, encoded, credentials)
+
+    def arguments(self, args: Mapping[str, object], body: object = None) -> dict[str, JSONLike]:
+        """The saga arguments of a typed call: what :meth:`request_from_arguments` reads back."""
+        arguments: dict[str, JSONLike] = {}
+        for param in self.params:
+            value = args.get(param.argument)
+            if value is None:
+                continue
+            if param.location == "cookie":
+                raise ValueError(f"{self.operation.name}: cookie parameters cannot be saga arguments")
+            section = arguments.setdefault(param.location, {})
+            cast("dict[str, JSONLike]", section)[param.name] = _plain(value)
         if self.body is not None and body is not None:
-            kwargs = self._encode(body)
-            if self.body.kind not in ("multipart", "form"):
-                parts.headers["Content-Type"] = self.body.media_type
+            if self.body.kind not in ("json", "form", "text"):
+                raise ValueError(f"{self.operation.name}: a {self.body.kind} body cannot be a saga argument")
+            adapter = self._adapter(self.body.annotation)
+            arguments["body"] = adapter.dump_python(body, mode="json", by_alias=True, exclude_unset=True)
+        return arguments
+
+    def _request(
+        self,
+        http: ResilientClient | AsyncResilientClient,
+        args: Mapping[str, object],
+        encoded: dict[str, Any],
+        credentials: Credentials | None,
+    ) -> httpx.Request:
+        parts = _serialize(self.operation.path, self.params, args)
+        if self.body is not None and encoded and self.body.kind not in ("multipart", "form"):
+            parts.headers["Content-Type"] = self.body.media_type
         if parts.cookies:
             parts.headers["Cookie"] = "; ".join(parts.cookies)
         if self.accept is not None:
             parts.headers.setdefault("Accept", self.accept)
         request = http.build_request(
-            self.operation.method, parts.path, params=parts.query or None, headers=parts.headers or None, **kwargs
+            self.operation.method, parts.path, params=parts.query or None, headers=parts.headers or None, **encoded
         )
         if credentials is not None:
             credentials.apply(request)
         return request
+
+    def _encode_data(self, body: object) -> dict[str, Any]:
+        """A body given as JSON data (saga arguments), encoded as the operation sends it."""
+        assert self.body is not None
+        if self.body.kind == "json":
+            return {"content": json.dumps(body, separators=(",", ":")).encode()}
+        if self.body.kind == "form":
+            return {"data": _form_fields(body)}
+        if self.body.kind == "text":
+            return {"content": _text(body).encode()}
+        raise ValueError(f"{self.operation.name}: a {self.body.kind} body cannot be a saga argument")
 
     def _encode(self, body: object) -> dict[str, Any]:
         assert self.body is not None
@@ -349,25 +459,143 @@ class Endpoint(Generic[T]):
             fallback=options.get("fallback", MISSING),
         )
 
-    def call(self, session: Session[ResilientClient], args: Mapping[str, object], body: object = None, **options: Unpack[CallOptions]) -> ApiResponse[T]:
-        """Send one call through the resilient client and parse its answer."""
+    def call(
+        self,
+        session: Session[ResilientClient],
+        args: Mapping[str, object],
+        body: object = None,
+        saga: Saga | SagaStep[Saga] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> ApiResponse[T]:
+        """Send one call through the resilient client (or as a saga step) and parse its answer."""
+        if saga is not None:
+            step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
+            result = step.saga.step(
+                cast("OperationInvoker", session.invoker),
+                self.operation.name,
+                self.arguments(args, body),
+                policy=self._step_policy(session.policy, options),
+                retry=step.retry,
+                final=step.final,
+            )
+            return self.parse_step(result)
         outcome = session.http.send(
             self.build_request(session.http, args, body, session.credentials),
             operation=self.operation,
             policy=self._call_policy(session.policy, options),
             idempotency_key=options.get("idempotency_key"),
         )
+        if isinstance(outcome.fallback_value, Delegated):
+            return self._delegated(outcome, self._fallback_endpoint(session).call(session, args, body))
         return self.parse(outcome)
 
-    async def acall(self, session: Session[AsyncResilientClient], args: Mapping[str, object], body: object = None, **options: Unpack[CallOptions]) -> ApiResponse[T]:
+    async def acall(
+        self,
+        session: Session[AsyncResilientClient],
+        args: Mapping[str, object],
+        body: object = None,
+        saga: AsyncSaga | SagaStep[AsyncSaga] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> ApiResponse[T]:
         """:meth:`call` for the async client."""
+        if saga is not None:
+            async_step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
+            result = await async_step.saga.step(
+                cast("AsyncOperationInvoker", session.invoker),
+                self.operation.name,
+                self.arguments(args, body),
+                policy=self._step_policy(session.policy, options),
+                retry=async_step.retry,
+                final=async_step.final,
+            )
+            return self.parse_step(result)
         outcome = await session.http.send(
             self.build_request(session.http, args, body, session.credentials),
             operation=self.operation,
             policy=self._call_policy(session.policy, options),
             idempotency_key=options.get("idempotency_key"),
         )
+        if isinstance(outcome.fallback_value, Delegated):
+            return self._delegated(outcome, await self._fallback_endpoint(session).acall(session, args, body))
         return self.parse(outcome)
+
+    # --- saga steps
+
+    def _step_policy(self, client_policy: Policy, options: CallOptions) -> Policy | None:
+        """The per-call overrides of a saga step: the saga owns keys and forbids fallbacks."""
+        if "idempotency_key" in options or "fallback" in options:
+            raise TypeError(
+                f"{self.operation.name}: a saga step takes no idempotency_key= or fallback= "
+                "(the saga sends its own logged key, and a fallback is not an answer)"
+            )
+        return self._call_policy(client_policy, options)
+
+    def _invoke_policy(self, client_policy: Policy, policy: Policy | None) -> Policy:
+        """The policy of an invocation by a saga: never a fallback."""
+        return (policy or self.operation.policy or client_policy).merged(fallback=None)
+
+    def _invoke_key(self, idempotency_key: str) -> str | None:
+        """The saga's key, sent only in a key header the operation declares."""
+        return idempotency_key if self.operation.idempotency_key_header else None
+
+    def invoke(
+        self, session: Session[ResilientClient], arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
+    ) -> StepResult:
+        """The saga invoker protocol's ``invoke`` for this operation (see docs/sagas.md)."""
+        outcome = session.http.send(
+            self.request_from_arguments(session.http, arguments, session.credentials),
+            operation=self.operation,
+            policy=self._invoke_policy(session.policy, policy),
+            idempotency_key=self._invoke_key(idempotency_key),
+        )
+        return _step_result(outcome)
+
+    async def ainvoke(
+        self,
+        session: Session[AsyncResilientClient],
+        arguments: Arguments,
+        *,
+        idempotency_key: str,
+        policy: Policy | None = None,
+    ) -> StepResult:
+        """:meth:`invoke` for the async client."""
+        outcome = await session.http.send(
+            self.request_from_arguments(session.http, arguments, session.credentials),
+            operation=self.operation,
+            policy=self._invoke_policy(session.policy, policy),
+            idempotency_key=self._invoke_key(idempotency_key),
+        )
+        return _step_result(outcome)
+
+    def parse_step(self, result: StepResult) -> ApiResponse[T]:
+        """A saga step's result as the typed answer the method returns."""
+        headers = {k: v for k, v in result.headers.items() if k.lower() not in _ENCODING_HEADERS}
+        if result.body is None:
+            response = httpx.Response(result.status, headers=headers)
+        else:
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            response = httpx.Response(result.status, headers=headers, json=result.body)
+        return self.parse(Outcome(response, None, False, None, ()))
+
+    # --- fallback operations
+
+    def _fallback_endpoint(self, session: Session[Any]) -> Endpoint[T]:
+        """The endpoint a delegating fallback calls, with the same arguments and its own policy."""
+        if self.fallback_operation is None or self.fallback_operation not in session.endpoints:
+            raise LookupError(f"{self.operation.name}: no fallback operation {self.fallback_operation!r}")
+        return cast("Endpoint[T]", session.endpoints[self.fallback_operation])
+
+    @staticmethod
+    def _delegated(outcome: Outcome, answer: ApiResponse[T]) -> ApiResponse[T]:
+        """The fallback operation's answer, marked as a fallback, with every attempt of both calls."""
+        return ApiResponse(
+            answer.value,
+            answer.status,
+            answer.headers,
+            outcome.idempotency_key,
+            True,
+            outcome.attempts + answer.attempts,
+        )
 
     # --- answers
 
@@ -383,7 +611,7 @@ class Endpoint(Generic[T]):
             error: type[ApiError] = self.unexpected
             body = _raw_body(response)
             if reply is not None and reply.error is not None:
-                error, body = reply.error, self._body(reply, response, outcome)
+                error, body = reply.error, self._error_body(reply, response, outcome)
             raise error(
                 f"{self.operation.name} answered HTTP {status}",
                 status=status,
@@ -417,6 +645,17 @@ class Endpoint(Generic[T]):
                 return self.replies[key]
         return self._success if 200 <= status < 300 else None
 
+    def _error_body(self, reply: Reply, response: httpx.Response, outcome: Outcome) -> object:
+        """A documented error's body, typed when it matches its schema.
+
+        A body that does not match must not hide the status: the typed error is
+        still raised, carrying the raw data (its ``.content`` keeps the bytes).
+        """
+        try:
+            return self._body(reply, response, outcome)
+        except ResponseValidationError:
+            return _raw_body(response)
+
     def _body(self, reply: Reply, response: httpx.Response, outcome: Outcome) -> object:
         if reply.kind == "empty":
             return None
@@ -424,6 +663,15 @@ class Endpoint(Generic[T]):
             return response.content
         if reply.kind == "text":
             return response.text
+        media = _media_type(response)
+        if response.content and media and not _is_json_media(media):
+            raise ResponseValidationError(
+                f"{self.operation.name}: HTTP {response.status_code} response is {media[:100]!r}, not JSON",
+                status=response.status_code,
+                content=response.content,
+                attempts=outcome.attempts,
+                idempotency_key=outcome.idempotency_key,
+            )
         adapter = self._adapter(reply.annotation)
         try:
             if not response.content:
@@ -444,6 +692,26 @@ class Endpoint(Generic[T]):
             attempts=outcome.attempts,
             idempotency_key=outcome.idempotency_key,
         )
+
+
+# The body a StepResult holds is decoded JSON: these no longer describe it.
+_ENCODING_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding"})
+
+
+def _step_result(outcome: Outcome) -> StepResult:
+    """An invocation's answer for the saga: status, headers, JSON body or None, attempts."""
+    from seawall_runtime.saga.model import StepResult  # only clients taking part in sagas load the saga package
+
+    response = outcome.response
+    if response is None:  # invoke never configures a fallback
+        raise RuntimeError("a saga invocation was answered by a fallback")
+    body: Any = None
+    if response.content and _is_json(response):
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    return StepResult(response.status_code, body, dict(response.headers), len(outcome.attempts))
 
 
 def _raw_body(response: httpx.Response) -> object:

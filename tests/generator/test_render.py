@@ -52,6 +52,7 @@ def test_package_layout() -> None:
         "README.md",
         "pet_store/__init__.py",
         "pet_store/_endpoints.py",
+        "pet_store/_sagas.py",
         "pet_store/async_client.py",
         "pet_store/client.py",
         "pet_store/errors.py",
@@ -184,3 +185,28 @@ def test_resilience_policies_become_runtime_objects(tmp_path: Path) -> None:
     assert endpoints.DROP_PETS.operation.policy is None
     breaker = inspect.signature(package.Client).parameters["breaker"].default
     assert breaker == BreakerPolicy(failure_ratio=0.25, open_for=30)
+
+
+def test_endpoints_import_only_what_they_name() -> None:
+    ok = {"204": {"description": ""}}
+    parameter = {"name": "petId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    files = render(document(paths={"/pets/{petId}": {"delete": {"operationId": "dropPet", "parameters": [parameter], "responses": ok}}}))
+    assert "import uuid" in files["pet_store/client.py"]  # the method's annotation
+    assert "import uuid" not in files["pet_store/_endpoints.py"]
+
+
+def test_the_idempotency_key_header_is_sent_by_the_runtime_not_passed(tmp_path: Path) -> None:
+    from seawall.pipeline import attach_policies
+    from seawall.policies import extract_policies
+
+    ok = {"201": {"description": ""}}
+    key = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+    trace = {"name": "X-Trace", "in": "header", "schema": {"type": "string"}}
+    operation = {"operationId": "addPet", "parameters": [key, trace], "x-idempotent": {"key": "idempotency-key"}, "responses": ok}
+    spec = DictSpec(document(paths={"/pets": {"post": operation}}))
+    policies, _ = extract_policies(spec)
+    api, _ = build_api(spec, BuildOptions())
+    files = render_package(attach_policies(api, policies))
+    assert "idempotency_key_2" not in files["pet_store/client.py"] and "x_trace" in files["pet_store/client.py"]
+    assert "idempotency_key_header='idempotency-key'" in files["pet_store/_endpoints.py"]
+    assert "Idempotency-Key" not in files["pet_store/_endpoints.py"]  # no Param for it

@@ -95,12 +95,6 @@ async def test_a_wrong_content_type_is_a_validation_error_with_the_raw_body(clie
     assert caught.value.content == HTML
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="seawall_runtime.codegen.Endpoint._body parses a JSON reply whatever the response's "
-    "Content-Type, so a text/html answer is reported as 'Invalid JSON' without naming the type",
-)
 async def test_a_wrong_content_type_is_named_in_the_message(client: Any) -> None:
     with pytest.raises(ResponseValidationError) as caught:
         await client.get_thing("wrong-content-type")
@@ -123,12 +117,6 @@ async def test_the_default_response_size_limit_holds(client: Any, app: HostileAp
     assert "getThing" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="the generated AsyncClient/Client constructors (templates/client.py.jinja) do not "
-    "accept max_response_bytes, so the limit cannot be configured through a generated client",
-)
 async def test_the_response_size_limit_is_configurable(
     hostile_client: ModuleType, servers: tuple[HostileApp, str, HostileApp, str]
 ) -> None:

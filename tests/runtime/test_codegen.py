@@ -10,10 +10,12 @@ import httpx
 import pytest
 from pydantic import Field
 
-from seawall_runtime import ApiError, Operation, Outcome, ResilientClient, ResponseValidationError
+from seawall_runtime import ApiError, FallbackPolicy, Operation, Outcome, Policy, ResilientClient, ResponseValidationError
+from seawall_runtime.saga import StepResult
 from seawall_runtime.codegen import (
     ApiResponse,
     Body,
+    Session,
     Credentials,
     Endpoint,
     Model,
@@ -163,6 +165,22 @@ def test_invalid_body_names_the_field_and_keeps_the_raw_body() -> None:
     assert caught.value.content == b'{"petId": "x", "name": "secret-name"}' and caught.value.status == 200
 
 
+def test_documented_error_with_a_mismatched_body_is_still_the_typed_error() -> None:
+    with pytest.raises(NotFound) as caught:
+        answer(PET_ENDPOINT, 404, b'{"message": 17}')
+    assert caught.value.body == {"message": 17} and caught.value.content == b'{"message": 17}'
+    with pytest.raises(NotFound) as html:
+        answer(PET_ENDPOINT, 404, b"<h1>gone</h1>", "text/html")
+    assert html.value.body == "<h1>gone</h1>" and html.value.content == b"<h1>gone</h1>"
+
+
+def test_a_json_reply_in_another_media_type_is_named() -> None:
+    with pytest.raises(ResponseValidationError, match="'text/html'") as caught:
+        answer(PET_ENDPOINT, 200, b"<h1>hello</h1>", "text/html; charset=utf-8")
+    assert caught.value.content == b"<h1>hello</h1>" and caught.value.status == 200
+    assert answer(PET_ENDPOINT, 200, b'{"petId": 3}', "application/problem+json").value == Pet(pet_id=3)
+
+
 def test_fallback_value_becomes_the_success_type() -> None:
     parsed = PET_ENDPOINT.parse(Outcome(None, {"petId": 5}, True, None, ()))
     assert (parsed.value, parsed.status, parsed.from_fallback, dict(parsed.headers)) == (Pet(pet_id=5), None, True, {})
@@ -203,3 +221,47 @@ async def test_value_twins_share_signature_and_docs() -> None:
     assert await greeter.agreet("bo") == "bo"
     assert (Greeter.greet.__name__, Greeter.greet.__doc__) == ("greet", "Say hello.")
     assert list(inspect.signature(Greeter.greet).parameters) == ["self", "name", "punctuation"]
+
+
+# --- sagas ---------------------------------------------------------------------------------
+
+SAGA_PARAMS = [Param("pet_id", "petId", "path", "simple", False), Param("dry_run", "dryRun", "query", "form", True), Param("trace", "X-Trace", "header", "simple", False)]
+SAGA_ENDPOINT: Endpoint[Pet] = Endpoint(
+    Operation("renamePet", "POST", "/pets/{petId}", idempotency_key_header="Idempotency-Key"),
+    params=SAGA_PARAMS,
+    body=Body("json", "application/json", Pet),
+    replies={"200": Reply("json", Pet), "404": Reply("json", dict[str, str], NotFound)},
+)
+
+
+def test_saga_arguments_are_canonical_and_build_the_same_request() -> None:
+    args = {"pet_id": 7, "dry_run": False, "trace": None}
+    arguments = SAGA_ENDPOINT.arguments(args, Pet(pet_id=7, name="rex"))
+    assert arguments == {"path": {"petId": 7}, "query": {"dryRun": False}, "body": {"petId": 7, "name": "rex"}}
+    with ResilientClient("https://api.example.com") as client:
+        typed = SAGA_ENDPOINT.build_request(client, args, Pet(pet_id=7, name="rex"))
+        from_log = SAGA_ENDPOINT.request_from_arguments(client, arguments, Credentials())
+    assert (from_log.method, from_log.url, from_log.headers["content-type"]) == (typed.method, typed.url, typed.headers["content-type"])
+    assert from_log.read() == typed.read() == b'{"petId":7,"name":"rex"}'
+
+
+def test_a_saga_step_result_parses_like_an_answer() -> None:
+    result = StepResult(200, {"petId": 3}, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, 2)
+    assert SAGA_ENDPOINT.parse_step(result).value == Pet(pet_id=3)
+    with pytest.raises(NotFound):
+        SAGA_ENDPOINT.parse_step(StepResult(404, {"message": "gone"}))
+
+
+def test_a_saga_invocation_sends_the_key_and_never_falls_back() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503, json={"message": "down"})
+
+    fallback = Policy(retry=None, fallback=FallbackPolicy(on=frozenset({503}), value={"petId": 0}))
+    with ResilientClient("https://api.example.com", transport=httpx.MockTransport(answer)) as client:
+        session = Session(client, fallback, Credentials())
+        result = SAGA_ENDPOINT.invoke(session, {"path": {"petId": 1}, "body": {"petId": 1}}, idempotency_key="k-9")
+    assert (result.status, result.body, result.attempts) == (503, {"message": "down"}, 1)
+    assert [r.headers["idempotency-key"] for r in seen] == ["k-9"]

@@ -5,7 +5,7 @@ Shared by the sync and async clients.
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
 from seawall_runtime import Operation
 from seawall_runtime.codegen import Body, Endpoint, Param, Reply
@@ -61,3 +61,10 @@ SUBMIT_FORM: Endpoint[str] = Endpoint(
     unexpected=errors.ApiError,
     accept='text/plain',
 )
+
+BY_OPERATION_ID: dict[str, Endpoint[Any]] = {
+    'getShape': GET_SHAPE,
+    'PUT /everything': PUT_EVERYTHING,
+    'putFile': PUT_FILE,
+    'submitForm': SUBMIT_FORM,
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
+from random import Random
 from typing import TYPE_CHECKING
 import uuid
 
@@ -13,13 +14,16 @@ from seawall_runtime import (
     AsyncResilientClient,
     BreakerPolicy,
     BudgetPolicy,
+    Clock,
     Hooks,
     Policy,
 )
 from seawall_runtime.codegen import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     ApiResponse,
     CallOptions,
     Credentials,
+    SagaStep,
     Session,
     returning_value_async,
 )
@@ -27,11 +31,14 @@ from seawall_runtime.codegen import (
 from . import _endpoints, models
 
 if TYPE_CHECKING:
+    from seawall_runtime.saga import Arguments, AsyncSaga, OperationRef, StepResult
     from typing_extensions import Unpack
 
 
 class AsyncClient:
     """Client for Golden Features."""
+
+    service = 'golden_features'  # the saga log's name for this client: stable across releases
 
     def __init__(
         self,
@@ -49,6 +56,9 @@ class AsyncClient:
         headers: Mapping[str, str] | None = None,
         verify: bool | ssl.SSLContext = True,
         hooks: Hooks | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Clock | None = None,
+        random: Random | None = None,
     ) -> None:
         credentials = Credentials(
             basic=basic,
@@ -72,9 +82,27 @@ class AsyncClient:
             headers=headers,
             verify=verify,
             hooks=hooks,
+            max_response_bytes=max_response_bytes,
+            clock=clock,
+            random=random,
             sensitive_headers=credentials.header_names,
         )
-        self._session = Session(self.runtime, policy or Policy(), credentials)
+        self._session = Session(self.runtime, policy or Policy(), credentials, _endpoints.BY_OPERATION_ID, self)
+
+    def operation(self, name: str) -> OperationRef:
+        """How the saga may repeat and undo operation ``name`` (an operationId); KeyError if unknown."""
+        from . import _sagas  # the saga package is loaded only when sagas use this client
+
+        return _sagas.BY_OPERATION_ID[name]
+
+    async def invoke(
+        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
+    ) -> StepResult:
+        """Call ``operation`` for a saga with canonical arguments; returns any HTTP answer (docs/sagas.md)."""
+        endpoint = _endpoints.BY_OPERATION_ID[operation]
+        return await endpoint.ainvoke(
+            self._session, arguments, idempotency_key=idempotency_key, policy=policy
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client opened it."""
@@ -91,13 +119,14 @@ class AsyncClient:
         id: list[int],
         *,
         x_request_id: uuid.UUID | None = None,
+        saga: AsyncSaga | SagaStep[AsyncSaga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Shape]:
         """GET /shapes/{id}
 
         ``get_shape`` returns the value; ``get_shape_detailed`` an ApiResponse.
         """
-        return await _endpoints.GET_SHAPE.acall(self._session, {'id': id, 'x_request_id': x_request_id}, None, **options)
+        return await _endpoints.GET_SHAPE.acall(self._session, {'id': id, 'x_request_id': x_request_id}, None, saga, **options)
 
     get_shape = returning_value_async(get_shape_detailed)
 
@@ -105,6 +134,7 @@ class AsyncClient:
         self,
         *,
         body: models.Everything | None = None,
+        saga: AsyncSaga | SagaStep[AsyncSaga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Everything | None]:
         """Deprecated.
@@ -113,7 +143,7 @@ class AsyncClient:
 
         ``put_everything`` returns the value; ``put_everything_detailed`` an ApiResponse.
         """
-        return await _endpoints.PUT_EVERYTHING.acall(self._session, {}, body, **options)
+        return await _endpoints.PUT_EVERYTHING.acall(self._session, {}, body, saga, **options)
 
     put_everything = returning_value_async(put_everything_detailed)
 
@@ -123,25 +153,28 @@ class AsyncClient:
         body: bytes,
         *,
         filter: dict[str, str] | None = None,
+        saga: AsyncSaga | SagaStep[AsyncSaga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[bytes]:
         """PUT /files/{name}
 
         ``put_file`` returns the value; ``put_file_detailed`` an ApiResponse.
         """
-        return await _endpoints.PUT_FILE.acall(self._session, {'name': name, 'filter': filter}, body, **options)
+        return await _endpoints.PUT_FILE.acall(self._session, {'name': name, 'filter': filter}, body, saga, **options)
 
     put_file = returning_value_async(put_file_detailed)
 
     async def submit_form_detailed(
         self,
         body: models.SubmitFormRequest,
+        *,
+        saga: AsyncSaga | SagaStep[AsyncSaga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[str]:
         """POST /form
 
         ``submit_form`` returns the value; ``submit_form_detailed`` an ApiResponse.
         """
-        return await _endpoints.SUBMIT_FORM.acall(self._session, {}, body, **options)
+        return await _endpoints.SUBMIT_FORM.acall(self._session, {}, body, saga, **options)
 
     submit_form = returning_value_async(submit_form_detailed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
+from random import Random
 from typing import TYPE_CHECKING
 import uuid
 
@@ -13,13 +14,16 @@ from seawall_runtime import (
     ResilientClient,
     BreakerPolicy,
     BudgetPolicy,
+    Clock,
     Hooks,
     Policy,
 )
 from seawall_runtime.codegen import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     ApiResponse,
     CallOptions,
     Credentials,
+    SagaStep,
     Session,
     returning_value,
 )
@@ -27,11 +31,14 @@ from seawall_runtime.codegen import (
 from . import _endpoints, models
 
 if TYPE_CHECKING:
+    from seawall_runtime.saga import Arguments, Saga, OperationRef, StepResult
     from typing_extensions import Unpack
 
 
 class Client:
     """Client for Golden Features."""
+
+    service = 'golden_features'  # the saga log's name for this client: stable across releases
 
     def __init__(
         self,
@@ -49,6 +56,9 @@ class Client:
         headers: Mapping[str, str] | None = None,
         verify: bool | ssl.SSLContext = True,
         hooks: Hooks | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Clock | None = None,
+        random: Random | None = None,
     ) -> None:
         credentials = Credentials(
             basic=basic,
@@ -72,9 +82,27 @@ class Client:
             headers=headers,
             verify=verify,
             hooks=hooks,
+            max_response_bytes=max_response_bytes,
+            clock=clock,
+            random=random,
             sensitive_headers=credentials.header_names,
         )
-        self._session = Session(self.runtime, policy or Policy(), credentials)
+        self._session = Session(self.runtime, policy or Policy(), credentials, _endpoints.BY_OPERATION_ID, self)
+
+    def operation(self, name: str) -> OperationRef:
+        """How the saga may repeat and undo operation ``name`` (an operationId); KeyError if unknown."""
+        from . import _sagas  # the saga package is loaded only when sagas use this client
+
+        return _sagas.BY_OPERATION_ID[name]
+
+    def invoke(
+        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
+    ) -> StepResult:
+        """Call ``operation`` for a saga with canonical arguments; returns any HTTP answer (docs/sagas.md)."""
+        endpoint = _endpoints.BY_OPERATION_ID[operation]
+        return endpoint.invoke(
+            self._session, arguments, idempotency_key=idempotency_key, policy=policy
+        )
 
     def close(self) -> None:
         """Close the HTTP client if this client opened it."""
@@ -91,13 +119,14 @@ class Client:
         id: list[int],
         *,
         x_request_id: uuid.UUID | None = None,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Shape]:
         """GET /shapes/{id}
 
         ``get_shape`` returns the value; ``get_shape_detailed`` an ApiResponse.
         """
-        return _endpoints.GET_SHAPE.call(self._session, {'id': id, 'x_request_id': x_request_id}, None, **options)
+        return _endpoints.GET_SHAPE.call(self._session, {'id': id, 'x_request_id': x_request_id}, None, saga, **options)
 
     get_shape = returning_value(get_shape_detailed)
 
@@ -105,6 +134,7 @@ class Client:
         self,
         *,
         body: models.Everything | None = None,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Everything | None]:
         """Deprecated.
@@ -113,7 +143,7 @@ class Client:
 
         ``put_everything`` returns the value; ``put_everything_detailed`` an ApiResponse.
         """
-        return _endpoints.PUT_EVERYTHING.call(self._session, {}, body, **options)
+        return _endpoints.PUT_EVERYTHING.call(self._session, {}, body, saga, **options)
 
     put_everything = returning_value(put_everything_detailed)
 
@@ -123,25 +153,28 @@ class Client:
         body: bytes,
         *,
         filter: dict[str, str] | None = None,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[bytes]:
         """PUT /files/{name}
 
         ``put_file`` returns the value; ``put_file_detailed`` an ApiResponse.
         """
-        return _endpoints.PUT_FILE.call(self._session, {'name': name, 'filter': filter}, body, **options)
+        return _endpoints.PUT_FILE.call(self._session, {'name': name, 'filter': filter}, body, saga, **options)
 
     put_file = returning_value(put_file_detailed)
 
     def submit_form_detailed(
         self,
         body: models.SubmitFormRequest,
+        *,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[str]:
         """POST /form
 
         ``submit_form`` returns the value; ``submit_form_detailed`` an ApiResponse.
         """
-        return _endpoints.SUBMIT_FORM.call(self._session, {}, body, **options)
+        return _endpoints.SUBMIT_FORM.call(self._session, {}, body, saga, **options)
 
     submit_form = returning_value(submit_form_detailed)

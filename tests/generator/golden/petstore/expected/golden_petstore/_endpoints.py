@@ -5,6 +5,8 @@ Shared by the sync and async clients.
 
 from __future__ import annotations
 
+from typing import Any
+
 from seawall_runtime import Operation
 from seawall_runtime.codegen import Body, Endpoint, Param, Reply
 
@@ -58,3 +60,10 @@ LIST_PETS: Endpoint[list[models.Pet]] = Endpoint(
     unexpected=errors.ApiError,
     accept='application/json',
 )
+
+BY_OPERATION_ID: dict[str, Endpoint[Any]] = {
+    'addPet': ADD_PET,
+    'deletePet': DELETE_PET,
+    'findPetById': FIND_PET_BY_ID,
+    'listPets': LIST_PETS,
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
+from random import Random
 from typing import TYPE_CHECKING
 
 import httpx
@@ -11,13 +12,16 @@ from seawall_runtime import (
     ResilientClient,
     BreakerPolicy,
     BudgetPolicy,
+    Clock,
     Hooks,
     Policy,
 )
 from seawall_runtime.codegen import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     ApiResponse,
     CallOptions,
     Credentials,
+    SagaStep,
     Session,
     returning_value,
 )
@@ -25,11 +29,14 @@ from seawall_runtime.codegen import (
 from . import _endpoints, models
 
 if TYPE_CHECKING:
+    from seawall_runtime.saga import Arguments, Saga, OperationRef, StepResult
     from typing_extensions import Unpack
 
 
 class Client:
     """Client for Golden Petstore."""
+
+    service = 'golden_petstore'  # the saga log's name for this client: stable across releases
 
     def __init__(
         self,
@@ -44,6 +51,9 @@ class Client:
         headers: Mapping[str, str] | None = None,
         verify: bool | ssl.SSLContext = True,
         hooks: Hooks | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Clock | None = None,
+        random: Random | None = None,
     ) -> None:
         credentials = Credentials(
             headers=(
@@ -60,9 +70,27 @@ class Client:
             headers=headers,
             verify=verify,
             hooks=hooks,
+            max_response_bytes=max_response_bytes,
+            clock=clock,
+            random=random,
             sensitive_headers=credentials.header_names,
         )
-        self._session = Session(self.runtime, policy or Policy(), credentials)
+        self._session = Session(self.runtime, policy or Policy(), credentials, _endpoints.BY_OPERATION_ID, self)
+
+    def operation(self, name: str) -> OperationRef:
+        """How the saga may repeat and undo operation ``name`` (an operationId); KeyError if unknown."""
+        from . import _sagas  # the saga package is loaded only when sagas use this client
+
+        return _sagas.BY_OPERATION_ID[name]
+
+    def invoke(
+        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
+    ) -> StepResult:
+        """Call ``operation`` for a saga with canonical arguments; returns any HTTP answer (docs/sagas.md)."""
+        endpoint = _endpoints.BY_OPERATION_ID[operation]
+        return endpoint.invoke(
+            self._session, arguments, idempotency_key=idempotency_key, policy=policy
+        )
 
     def close(self) -> None:
         """Close the HTTP client if this client opened it."""
@@ -77,39 +105,45 @@ class Client:
     def add_pet_detailed(
         self,
         body: models.NewPet,
+        *,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Pet]:
         """Add a pet
 
         ``add_pet`` returns the value; ``add_pet_detailed`` an ApiResponse.
         """
-        return _endpoints.ADD_PET.call(self._session, {}, body, **options)
+        return _endpoints.ADD_PET.call(self._session, {}, body, saga, **options)
 
     add_pet = returning_value(add_pet_detailed)
 
     def delete_pet_detailed(
         self,
         id: int,
+        *,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[None]:
         """Deletes a pet. This cannot be undone.
 
         ``delete_pet`` returns the value; ``delete_pet_detailed`` an ApiResponse.
         """
-        return _endpoints.DELETE_PET.call(self._session, {'id': id}, None, **options)
+        return _endpoints.DELETE_PET.call(self._session, {'id': id}, None, saga, **options)
 
     delete_pet = returning_value(delete_pet_detailed)
 
     def find_pet_by_id_detailed(
         self,
         id: int,
+        *,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[models.Pet]:
         """GET /pets/{id}
 
         ``find_pet_by_id`` returns the value; ``find_pet_by_id_detailed`` an ApiResponse.
         """
-        return _endpoints.FIND_PET_BY_ID.call(self._session, {'id': id}, None, **options)
+        return _endpoints.FIND_PET_BY_ID.call(self._session, {'id': id}, None, saga, **options)
 
     find_pet_by_id = returning_value(find_pet_by_id_detailed)
 
@@ -118,12 +152,13 @@ class Client:
         *,
         tags: list[str] | None = None,
         limit: int | None = None,
+        saga: Saga | SagaStep[Saga] | None = None,
         **options: Unpack[CallOptions],
     ) -> ApiResponse[list[models.Pet]]:
         """List pets
 
         ``list_pets`` returns the value; ``list_pets_detailed`` an ApiResponse.
         """
-        return _endpoints.LIST_PETS.call(self._session, {'tags': tags, 'limit': limit}, None, **options)
+        return _endpoints.LIST_PETS.call(self._session, {'tags': tags, 'limit': limit}, None, saga, **options)
 
     list_pets = returning_value(list_pets_detailed)
