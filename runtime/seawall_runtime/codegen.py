@@ -469,12 +469,13 @@ class Endpoint(Generic[T]):
     ) -> ApiResponse[T]:
         """Send one call through the resilient client (or as a saga step) and parse its answer."""
         if saga is not None:
+            policy = self._step_policy(session.policy, options)  # refuses bad options before anything
             step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
             result = step.saga.step(
                 cast("OperationInvoker", session.invoker),
                 self.operation.name,
                 self.arguments(args, body),
-                policy=self._step_policy(session.policy, options),
+                policy=policy,
                 retry=step.retry,
                 final=step.final,
             )
@@ -499,12 +500,13 @@ class Endpoint(Generic[T]):
     ) -> ApiResponse[T]:
         """:meth:`call` for the async client."""
         if saga is not None:
+            policy = self._step_policy(session.policy, options)  # refuses bad options before anything
             async_step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
             result = await async_step.saga.step(
                 cast("AsyncOperationInvoker", session.invoker),
                 self.operation.name,
                 self.arguments(args, body),
-                policy=self._step_policy(session.policy, options),
+                policy=policy,
                 retry=async_step.retry,
                 final=async_step.final,
             )

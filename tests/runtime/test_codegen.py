@@ -265,3 +265,11 @@ def test_a_saga_invocation_sends_the_key_and_never_falls_back() -> None:
         result = SAGA_ENDPOINT.invoke(session, {"path": {"petId": 1}, "body": {"petId": 1}}, idempotency_key="k-9")
     assert (result.status, result.body, result.attempts) == (503, {"message": "down"}, 1)
     assert [r.headers["idempotency-key"] for r in seen] == ["k-9"]
+
+
+def test_a_saga_step_refuses_its_own_key_or_fallback() -> None:
+    with ResilientClient("https://api.example.com") as client:
+        session = Session(client, Policy(), Credentials())
+        for option in ({"idempotency_key": "mine"}, {"fallback": FallbackPolicy(on=frozenset({503}), value=None)}):
+            with pytest.raises(TypeError, match="saga step"):
+                SAGA_ENDPOINT.call(session, {"pet_id": 1}, Pet(pet_id=1), object(), **option)  # type: ignore[arg-type]
