@@ -834,6 +834,15 @@ class _Checker:
         result = []
         for name, raw in args.items():
             arg_pointer = join_pointer(pointer, str(name))
+            if name in params and params[name]["in"] == "cookie":
+                # The saga's canonical arguments have no cookie section (docs/sagas.md).
+                self.report(
+                    arg_pointer,
+                    f"x-compensation.args: '{name}' is a cookie parameter of {target.label}; "
+                    "a compensation can set path, query and header parameters and body properties",
+                )
+                ok = False
+                continue
             if name in params:
                 where = str(params[name]["in"])
             elif body is not None and (body_props is None or name in body_props):

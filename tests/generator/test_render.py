@@ -210,3 +210,33 @@ def test_the_idempotency_key_header_is_sent_by_the_runtime_not_passed(tmp_path: 
     assert "idempotency_key_2" not in files["pet_store/client.py"] and "x_trace" in files["pet_store/client.py"]
     assert "idempotency_key_header='idempotency-key'" in files["pet_store/_endpoints.py"]
     assert "Idempotency-Key" not in files["pet_store/_endpoints.py"]  # no Param for it
+
+
+def test_compensation_arguments_the_saga_cannot_send_are_reported() -> None:
+    from seawall.diagnostics import SpecError
+    from seawall.pipeline import attach_policies
+    from seawall.policies import CompensationArg, extract_policies
+
+    created = {"201": {"description": "", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}}}}}}}
+    session = {"name": "session", "in": "cookie", "required": True, "schema": {"type": "string"}}
+    compensation = {"operation": "dropPet", "args": {"session": "$response.body#/id"}}
+    paths = {
+        "/pets": {"post": {"operationId": "addPet", "x-compensation": compensation, "responses": created}},
+        "/pets/drop": {"post": {"operationId": "dropPet", "parameters": [session], "responses": {"204": {"description": ""}}}},
+    }
+    spec = DictSpec(document(paths=paths))
+    with pytest.raises(SpecError) as checked:
+        extract_policies(spec)  # the policies stage knows the file and line
+    [problem] = checked.value.diagnostics
+    assert "cookie" in problem.message and problem.location.pointer == "/paths/~1pets/post/x-compensation/args/session"
+    # Render refuses it too, should a policy reach it unchecked.
+    header = {**session, "in": "header"}
+    drop = {"post": {**paths["/pets/drop"]["post"], "parameters": [header]}}
+    policies, _ = extract_policies(DictSpec(document(paths={"/pets": paths["/pets"], "/pets/drop": drop})))
+    api, _ = build_api(spec, BuildOptions())
+    unchecked = dataclasses.replace(policies.operations[0], compensation=dataclasses.replace(
+        policies.operations[0].compensation, args=(CompensationArg("session", "cookie", "$response.body#/id"),)))
+    with pytest.raises(SpecError) as caught:
+        render_package(attach_policies(api, dataclasses.replace(policies, operations=(unchecked, *policies.operations[1:]))))
+    [problem] = caught.value.diagnostics
+    assert "cookie" in problem.message and problem.location.pointer == "/paths/~1pets/post/x-compensation/args"
