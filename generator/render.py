@@ -662,11 +662,15 @@ def saga_refs(api: ir.Api) -> list[SagaRefView]:
 
     problems: list[Diagnostic] = []
     views = []
+    operation_ids = {op.operation_id for op in api.operations}
     for op in api.operations:
         compensation = op.policy.compensation if op.policy is not None else None
         spec = "None"
         if compensation is not None:
             args_pointer = join_pointer(compensation.pointer, "args")
+            if compensation.operation not in operation_ids:
+                where = Location("", join_pointer(compensation.pointer, "operation"))
+                problems.append(Diagnostic(f"x-compensation: no operation {compensation.operation!r}", where))
             flat = {a.name: a.expression if a.expression is not None else a.value for a in compensation.args}
             locations = {a.name: a.target for a in compensation.args if a.target != "body"}
             try:

@@ -240,3 +240,7 @@ def test_compensation_arguments_the_saga_cannot_send_are_reported() -> None:
         render_package(attach_policies(api, dataclasses.replace(policies, operations=(unchecked, *policies.operations[1:]))))
     [problem] = caught.value.diagnostics
     assert "cookie" in problem.message and problem.location.pointer == "/paths/~1pets/post/x-compensation/args"
+    unknown = dataclasses.replace(unchecked, compensation=dataclasses.replace(unchecked.compensation, operation="gone"))
+    with pytest.raises(SpecError) as missing:
+        render_package(attach_policies(api, dataclasses.replace(policies, operations=(unknown, *policies.operations[1:]))))
+    assert [d.location.pointer for d in missing.value.diagnostics][0] == "/paths/~1pets/post/x-compensation/operation"
