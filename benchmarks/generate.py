@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         if not specs:
             parser.error(f"no specs given and no corpus at {CORPUS}")
         missed = benchmark(specs, args.repeat, args.peers, args.timeout)
-    print("\naims: " + ("all met" if not missed else "missed"))
+    checked = "with the peers" if args.peers else "seawall alone, no peers measured"
+    print(f"\naims ({checked}): " + ("all met" if not missed else "missed"))
     print("\n".join(f"- {aim}" for aim in missed))
     return 0
 
