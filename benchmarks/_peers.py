@@ -21,6 +21,7 @@ import importlib.util
 import math
 import os
 import platform
+import re
 import ssl
 import statistics
 import subprocess
@@ -65,7 +66,7 @@ def _venv_lock() -> Iterator[None]:
 
 def _missing(python: Path, packages: Sequence[str]) -> list[str]:
     """Which of ``packages`` (distribution names, optionally with a version spec) are absent."""
-    names = [p.split("=")[0].split("<")[0].split(">")[0].strip() for p in packages]
+    names = [re.split(r"[\s\[<>=!~;]", spec.strip(), maxsplit=1)[0] for spec in packages]
     probe = (
         "import sys, importlib.metadata as m\n"
         "for name in sys.argv[1:]:\n"

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -49,6 +51,12 @@ SCRIPTS: dict[str, list[str]] = {
 TIME_LIMIT = 600.0
 
 
+def _end(process: subprocess.Popen[str]) -> None:
+    """Kill a script and everything it started."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
 def run(script: str, quick: bool) -> str:
     """The script's stdout, or a note saying why there are no figures."""
     path = _peers.BENCHMARKS / script
@@ -57,17 +65,23 @@ def run(script: str, quick: bool) -> str:
     command = [sys.executable, str(path), *(SCRIPTS[script] if quick else [])]
     print(f"running {script}", file=sys.stderr, flush=True)
     start = time.monotonic()
+    # Its own process group, so that a timeout also ends what it started; stderr
+    # (progress) goes straight to the terminal.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, cwd=_peers.REPO, start_new_session=True
+    )
     try:
-        # stderr (progress) goes straight to the terminal.
-        done = subprocess.run(
-            command, stdout=subprocess.PIPE, text=True, timeout=TIME_LIMIT, cwd=_peers.REPO
-        )
+        stdout, _ = process.communicate(timeout=TIME_LIMIT)
     except subprocess.TimeoutExpired:
+        _end(process)
         return f"({script} did not finish within {TIME_LIMIT:.0f} s: no figures)"
+    except BaseException:  # Ctrl-C reaches only our group: end the script's too
+        _end(process)
+        raise
     print(f"  {script}: {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
-    if done.returncode:
-        return f"({script} failed with exit status {done.returncode}; its output:)\n\n{done.stdout}"
-    return done.stdout
+    if process.returncode:
+        return f"({script} failed with exit status {process.returncode}; its output:)\n\n{stdout}"
+    return stdout
 
 
 def fill(document: str, script: str, figures: str) -> str:

@@ -155,3 +155,29 @@ def test_table_pads_columns() -> None:
         "|-----|----|",
         "| xyz | 1  |",
     ]
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_run_ends_a_script_and_its_children_at_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    (tmp_path / "stuck.py").write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n"
+    )
+    monkeypatch.setattr(_peers, "BENCHMARKS", tmp_path)
+    monkeypatch.setattr(run_all, "TIME_LIMIT", 2.0)
+    monkeypatch.setitem(run_all.SCRIPTS, "stuck.py", [])
+    assert "did not finish within 2 s" in run_all.run("stuck.py", quick=False)
+    assert not _alive(int(pid_file.read_text()))
