@@ -3,23 +3,29 @@
 Black's mode is pinned here rather than read from any pyproject.toml, so the
 output depends only on the input and the black version.
 
-Black is the slowest stage by far (about 100-150 KB of source a second on one
-core), so large projects are formatted in parallel: each file is cut into
-pieces at top-level ``def``/``class`` statements, where black's output is known
-to be the pieces' output joined by two blank lines, and the pieces go to a pool
-of worker processes.
+Black is the slowest stage by far (about 100 KB of source a second on one
+core), so each file is cut into pieces at top-level ``def``/``class``
+statements, where black's output is known to be the pieces' output joined by
+two blank lines. Pieces black has formatted before come from a cache (keyed by
+black's version and the piece's text, in ``$SEAWALL_CACHE_DIR``, else
+``$XDG_CACHE_HOME/seawall`` or ``~/.cache/seawall``; ``SEAWALL_CACHE_DIR=off``
+turns it off), so regenerating after a small spec change reformats only what
+changed; the rest go to a pool of worker processes when there are many.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
+import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 # Below this much Python source, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD_BYTES = 300_000
-# Pieces this small are not worth cutting further.
+# Pieces this small are not worth cutting further (nor caching separately).
 _MIN_PIECE_BYTES = 20_000
 _TOP_LEVEL_BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -100,22 +106,75 @@ def split_top_level(source: str, target_bytes: int) -> list[str]:
     return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
+class _Cache:
+    """Formatted pieces on disk, one file each, named by a hash of the input."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        setting = os.environ.get("SEAWALL_CACHE_DIR")
+        if setting == "off":
+            return
+        if setting:
+            root = Path(setting)
+        else:
+            xdg = os.environ.get("XDG_CACHE_HOME")
+            root = (Path(xdg) if xdg else Path.home() / ".cache") / "seawall"
+        from black import __version__ as black_version
+
+        self.folder = root / f"black-{black_version}-py310-88"
+
+    def _path(self, source: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / hashlib.sha256(source.encode()).hexdigest()
+
+    def get(self, source: str) -> str | None:
+        path = self._path(source)
+        try:
+            return path.read_text(encoding="utf-8") if path else None
+        except OSError:
+            return None
+
+    def put(self, source: str, formatted: str) -> None:
+        path = self._path(source)
+        if path is None:
+            return
+        try:  # a cache that cannot be written is no cache, not an error
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=path.parent, delete=False
+            ) as handle:
+                handle.write(formatted)
+            os.replace(handle.name, path)
+        except OSError:
+            pass
+
+
 def format_files(files: Mapping[str, str]) -> dict[str, str]:
     """Format every ``*.py`` file of a generated project; other files pass through."""
     python = sorted(path for path in files if path.endswith(".py"))
-    total = sum(len(files[path]) for path in python)
+    pieces = [
+        (path, piece)
+        for path in python
+        for piece in split_top_level(files[path], _MIN_PIECE_BYTES)
+    ]
+    cache = _Cache()
+    formatted: list[str | None] = [cache.get(piece) for _, piece in pieces]
+    missing = [i for i, text in enumerate(formatted) if text is None]
+    todo = [pieces[i] for i in missing]
     workers = min(os.cpu_count() or 1, 8)
-    result = dict(files)
-    if total < _PARALLEL_THRESHOLD_BYTES or workers == 1:
-        result.update((p, _format_named((p, files[p]))) for p in python)
-        return result
-    # Several pieces per worker keep the pool busy when piece sizes differ.
-    target = max(_MIN_PIECE_BYTES, total // (workers * 4))
-    pieces = [(p, piece) for p in python for piece in split_top_level(files[p], target)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        formatted = list(pool.map(_format_named, pieces))
+    if sum(len(piece) for _, piece in todo) >= _PARALLEL_THRESHOLD_BYTES and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(_format_named, todo, chunksize=2))
+    else:
+        done = [_format_named(item) for item in todo]
+    for i, text in zip(missing, done):
+        formatted[i] = text
+        cache.put(pieces[i][1], text)
     joined: dict[str, list[str]] = {}
     for (path, _), text in zip(pieces, formatted):
+        assert text is not None
         joined.setdefault(path, []).append(text)
+    result = dict(files)
     result.update((path, "\n\n".join(parts)) for path, parts in joined.items())
     return result

@@ -93,3 +93,34 @@ def test_large_projects_are_formatted_in_parallel_pieces_identically(
     formatted = format_files(files)
     assert formatted["big.py"] == format_source(many)
     assert formatted["small.py"] == 'x = {"a": 1}\n'
+
+
+def test_formatted_pieces_are_cached_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEAWALL_CACHE_DIR", str(tmp_path / "cache"))
+    files = {"a.py": "x = {  'a':1 }\n"}
+    assert format_files(files)["a.py"] == 'x = {"a": 1}\n'
+    cached = list((tmp_path / "cache").rglob("*"))
+    assert any(p.is_file() for p in cached)
+
+    calls: list[str] = []
+    monkeypatch.setattr("seawall.format.format_source", lambda s: calls.append(s) or s)
+    assert format_files(files)["a.py"] == 'x = {"a": 1}\n'
+    assert calls == [], "a cached piece was formatted again"
+    assert format_files({"b.py": "y = 2\n"})["b.py"] == "y = 2\n"
+    assert calls == ["y = 2\n"]
+
+
+def test_unusable_cache_folder_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SEAWALL_CACHE_DIR", str(blocker / "cache"))
+    assert format_files({"a.py": "x = {  'a':1 }\n"})["a.py"] == 'x = {"a": 1}\n'
+
+
+def test_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEAWALL_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    format_files({"a.py": "x = 1\n"})
+    assert not list(tmp_path.iterdir())
