@@ -70,7 +70,8 @@ async def run_once(
     )
     start, recovery = marks["start"], marks["recovery"]
     before = [r for r in records if r.end < start]
-    baseline = sum(r.ok for r in before) / (max(r.end for r in before) - records[0].start)
+    first_start = min(r.start for r in records)
+    baseline = sum(r.ok for r in before) / (max(r.end for r in before) - first_start)
     first_second = sum(r.ok for r in records if recovery <= r.end < recovery + 1)
     failed_after = [r.start for r in records if r.start >= recovery and not r.ok]
     in_outage = sum(start <= r.start < recovery for r in records)

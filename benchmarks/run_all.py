@@ -102,7 +102,9 @@ def stamp(document: str, quick: bool) -> str:
     """``document`` with the run's date and machine in its ``run`` block."""
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     kind = "a quick run (tiny settings: figures are not meaningful)" if quick else "a full run"
-    return fill(document, "run_all.py", f"{kind} on {when}\nmachine: {_peers.machine()}")
+    return fill(
+        document, "run_all.py", f"last written by {kind} on {when}\nmachine: {_peers.machine()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
