@@ -119,9 +119,9 @@ class _Cache:
         else:
             xdg = os.environ.get("XDG_CACHE_HOME")
             root = (Path(xdg) if xdg else Path.home() / ".cache") / "seawall"
-        from black import __version__ as black_version
+        from importlib.metadata import version
 
-        self.folder = root / f"black-{black_version}-py310-88"
+        self.folder = root / f"black-{version('black')}-py310-88"
 
     def _path(self, source: str) -> Path | None:
         if self.folder is None:
@@ -159,8 +159,8 @@ def format_files(files: Mapping[str, str]) -> dict[str, str]:
         for piece in split_top_level(files[path], _MIN_PIECE_BYTES)
     ]
     cache = _Cache()
-    formatted: list[str | None] = [cache.get(piece) for _, piece in pieces]
-    missing = [i for i, text in enumerate(formatted) if text is None]
+    cached = [cache.get(piece) for _, piece in pieces]
+    missing = [i for i, text in enumerate(cached) if text is None]
     todo = [pieces[i] for i in missing]
     workers = min(os.cpu_count() or 1, 8)
     if sum(len(piece) for _, piece in todo) >= _PARALLEL_THRESHOLD_BYTES and workers > 1:
@@ -168,13 +168,12 @@ def format_files(files: Mapping[str, str]) -> dict[str, str]:
             done = list(pool.map(_format_named, todo, chunksize=2))
     else:
         done = [_format_named(item) for item in todo]
-    for i, text in zip(missing, done):
-        formatted[i] = text
+    fresh = dict(zip(missing, done))
+    for i, text in fresh.items():
         cache.put(pieces[i][1], text)
     joined: dict[str, list[str]] = {}
-    for (path, _), text in zip(pieces, formatted):
-        assert text is not None
-        joined.setdefault(path, []).append(text)
+    for i, (path, _) in enumerate(pieces):
+        joined.setdefault(path, []).append(fresh.get(i) or cached[i] or "")
     result = dict(files)
     result.update((path, "\n\n".join(parts)) for path, parts in joined.items())
     return result
