@@ -89,10 +89,12 @@ class Summary:
 
 
 def repeat(command: Sequence[str], cwd: Path, times: int, timeout: float) -> Summary:
-    runs = [measure(command, cwd, timeout) for _ in range(times)]
-    failed = [run for run in runs if run.status != 0]
-    if failed:
-        return Summary(failed[0].seconds, failed[0].peak_mb, False, failed[0].error, failed[0].status)
+    runs: list[Run] = []
+    for _ in range(times):
+        run = measure(command, cwd, timeout)
+        if run.status != 0:  # a failure (or a time-out) is not worth repeating
+            return Summary(run.seconds, run.peak_mb, False, run.error, run.status)
+        runs.append(run)
     return Summary(median([r.seconds for r in runs]), median([r.peak_mb for r in runs]), True, "")
 
 
