@@ -14,6 +14,7 @@ Rules (documented for users in the generated README):
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 import unicodedata
@@ -56,19 +57,25 @@ RESERVED_CLASS_NAMES = frozenset(
 
 def split_words(name: str) -> list[str]:
     """Words of a name in any convention: camelCase, snake_case, kebab, spaces."""
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(name: str) -> tuple[str, ...]:
+    # Cached: big specs name the same properties and parameters thousands of times.
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     spaced = _WORD_BOUNDARY.sub(" ", ascii_name)
-    return [word for word in _NON_WORD.split(spaced) if word]
+    return tuple(word for word in _NON_WORD.split(spaced) if word)
 
 
 def snake_case(name: str) -> str:
     """``petId`` → ``pet_id``; ``HTTPStatus`` → ``http_status``. May be empty."""
-    return "_".join(word.lower() for word in split_words(name))
+    return "_".join(word.lower() for word in _words(name))
 
 
 def pascal_case(name: str) -> str:
     """``pet owner`` → ``PetOwner``; existing inner capitals are kept."""
-    return "".join(word[0].upper() + word[1:] for word in split_words(name))
+    return "".join(word[0].upper() + word[1:] for word in _words(name))
 
 
 def variable_name(name: str, *, fallback: str = "value") -> str:

@@ -65,6 +65,16 @@ def _escape_char(char: str) -> str:
     return char
 
 
+def _escape_line(line: str) -> str:
+    """Backslashes doubled, control characters escaped (one line, no ``\\n``)."""
+    line = line.replace("\\", "\\\\")
+    # Fast path: str.isprintable() is False for every character _escape_char
+    # changes (categories C*, U+2028/9), so most lines skip the per-character pass.
+    if line.replace("\t", " ").isprintable():
+        return line
+    return "".join(_escape_char(char) for char in line)
+
+
 def docstring(text: str, indent: str) -> str:
     """A docstring for ``text``, indented for its block; it cannot end early.
 
@@ -73,8 +83,7 @@ def docstring(text: str, indent: str) -> str:
     """
     normalized = text.strip().replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in normalized.split("\n")]
-    body = "\n".join(lines).replace("\\", "\\\\")
-    body = "".join(_escape_char(char) for char in body).replace('"', '\\"')
+    body = "\n".join(_escape_line(line) for line in lines).replace('"', '\\"')
     if "\n" not in body:
         return f'{indent}"""{body}"""'
     indented = "\n".join(f"{indent}{line}" if line else "" for line in body.split("\n"))
