@@ -79,6 +79,8 @@ Reply = Union[StepResult, BaseException]
 Verdict = Literal["succeeded", "failed", "unknown"]
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
+# Set by services that replay a stored answer for a repeated idempotency key.
+REPLAYED_HEADER = "Idempotent-Replayed"
 _ERROR_TEXT_LIMIT = 500
 
 
@@ -103,6 +105,11 @@ def status_of(reply: Reply) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def replayed(reply: Reply) -> bool:
+    """Whether the service says this answer is the stored one of an earlier request with the key."""
+    return isinstance(reply, StepResult) and (reply.header(REPLAYED_HEADER) or "").lower() == "true"
+
+
 def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
     """What a reply says about a forward call: its verdict, and whether trying again may help.
 
@@ -111,7 +118,9 @@ def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
     have left are *unknown*: possibly applied, so compensated on rollback.
     A 4xx is no proof when the client retried (it may answer a repeat of an
     applied request), nor a 409 to a ``repeat`` with the same idempotency key
-    (the original may still be in flight).
+    (the original may still be in flight) — unless the service marks the
+    answer as the replay of the stored one (``Idempotent-Replayed: true``):
+    then it *is* the original's outcome, a refusal.
     """
     status = status_of(reply)
     if isinstance(reply, StepResult):
@@ -121,6 +130,8 @@ def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
     if status is not None:
         if 200 <= status < 300:
             return "succeeded", False
+        if 400 <= status < 500 and replayed(reply):
+            return "failed", False  # the stored refusal: asking again gets the same answer
         if 400 <= status < 500 and attempts <= 1 and not (repeat and status == 409):
             return "failed", status in TRANSIENT_STATUSES
         return "unknown", True
@@ -257,12 +268,14 @@ class SagaMachine:
         ``repeated``: the step may have been sent before (recovery of an in-flight step).
         """
         attempt = 0
+        conflicted = False
         while True:
             attempt += 1
             reply: Reply = yield Invoke(
                 record.service, record.operation, record.arguments, record.idempotency_key, policy
             )
             verdict, transient = classify(reply, repeat=repeated or attempt > 1)
+            conflicted = conflicted or status_of(reply) == 409
             if verdict == "succeeded":
                 assert isinstance(reply, StepResult)
                 record = yield from self._record_success(record, reply)
@@ -271,9 +284,10 @@ class SagaMachine:
             if verdict == "unknown" and not record.idempotent:
                 may_retry = False  # repeating it could apply it twice
             if not may_retry:
-                # A 409 that outlasted every retry is a stored refusal, not an in-flight repeat.
-                if verdict == "unknown" and retry is not None and status_of(reply) == 409:
-                    verdict = "failed"
+                # An unmarked 409 seen during retries that ran out is a stored refusal:
+                # "in flight" does not outlast them, and no answer contradicted it.
+                if verdict == "unknown" and conflicted and retry is not None:
+                    verdict = "failed" if attempt >= retry.attempts else verdict
                 record = replace(
                     record, state=verdict, status=status_of(reply), last_error=describe(reply)
                 )
@@ -465,11 +479,17 @@ class SagaMachine:
             self._put(record)
             yield Persist(step=record)
             return record, rendered, False
-        record = replace(record, attempts=record.attempts + 1, last_error=describe(reply))
-        # A refusal means it was never applied. A 409 to a repeat may only mean
-        # "still in flight" — until it outlasts every retry: then it is stored.
+        # The step's status keeps the evidence across repeats: once an unmarked 409
+        # was seen, a later reset or 5xx does not erase it.
+        status = record.status if status_of(reply) != 409 else 409
+        record = replace(
+            record, attempts=record.attempts + 1, status=status, last_error=describe(reply)
+        )
+        # A refusal (a definite 4xx, or a 409 marked as replayed) means it was never
+        # applied. An unmarked 409 may only mean "still in flight" — until the
+        # retries run out with no answer contradicting it: then it is stored.
         refused = verdict == "failed" and not transient
-        if status_of(reply) == 409 and record.attempts >= self.options.compensation_retry.attempts:
+        if status == 409 and record.attempts >= self.options.compensation_retry.attempts:
             refused = True
         if refused:
             return (yield from self._settle(record, "compensated", None)), None, True

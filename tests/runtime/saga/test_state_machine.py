@@ -462,15 +462,70 @@ def test_api_error_after_retries_is_unknown() -> None:
     assert world.services["inventory"].called("release") == []
 
 
-def test_a_409_that_outlasts_every_retry_is_a_stored_refusal() -> None:
+REPLAYED_409 = StepResult(409, {"error": "out of stock"}, {"Idempotent-Replayed": "true"})
+LOST = RequestTimeout("lost")
+
+
+@pytest.mark.parametrize(
+    "repeats",
+    [
+        pytest.param([StepResult(409)] * 3, id="409-outlasts-every-retry"),
+        # The 409 was the last *answer*; the lost replies after it do not erase it.
+        pytest.param([StepResult(409), LOST, LOST], id="409-then-lost-replies"),
+    ],
+)
+def test_an_unmarked_409_to_repeats_is_a_stored_refusal_once_retries_run_out(
+    repeats: list[object],
+) -> None:
     options = SagaOptions(compensation_retry=RetrySchedule(attempts=3))
-    world = make_world(options, orders={"create": [RequestTimeout("t")] + [StepResult(409)] * 3})
+    world = make_world(options, orders={"create": [RequestTimeout("t"), *repeats]})
     with pytest.raises(SagaCompensated) as raised:
         with world.runner.saga("s") as saga:
             world.run_order(saga)
     assert len(world.services["orders"].called("create")) == 4
     assert world.services["orders"].called("cancel") == []
     assert raised.value.outcome.steps[0].state == "compensated"
+
+
+def test_without_a_409_lost_repeats_leave_the_step_needing_attention() -> None:
+    options = SagaOptions(compensation_retry=RetrySchedule(attempts=3))
+    world = make_world(options, orders={"create": [RequestTimeout("t")] * 4})
+    with pytest.raises(SagaNeedsAttention) as raised:
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    assert raised.value.outcome.step.state == "compensation_failed"
+
+
+def test_a_replayed_409_to_a_repeat_settles_the_step_at_once() -> None:
+    world = make_world(orders={"create": [RequestTimeout("t"), REPLAYED_409]})
+    with pytest.raises(SagaCompensated) as raised:
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    assert len(world.services["orders"].called("create")) == 2
+    assert world.clock.sleeps == []
+    assert raised.value.outcome.steps[0].state == "compensated"
+
+
+def test_a_replayed_refusal_after_client_retries_is_a_definite_failure() -> None:
+    replayed = StepResult(409, None, {"idempotent-replayed": "true"}, attempts=2)
+    world = make_world(inventory={"reserve": [replayed]})
+    with pytest.raises(SagaCompensated) as raised:
+        with world.runner.saga("s") as saga:
+            world.run_order(saga)
+    assert raised.value.outcome.steps[1].state == "failed"
+    assert world.services["inventory"].called("reserve") == world.services["inventory"].calls[:1]
+    assert world.undo_calls() == [("orders", "cancel")]
+
+
+def test_an_unmarked_409_before_lost_pivot_retries_is_a_refusal() -> None:
+    world, shipping = pivot_world()
+    shipping.script["ship"] = [RequestTimeout("t"), StepResult(409)] + [RequestTimeout("t")] * 2
+    with pytest.raises(SagaCompensated):  # the pivot world retries forward 4 times
+        with world.runner.saga("s") as saga:
+            saga.step(world.services["orders"], "create", {})
+            saga.step(shipping, "ship", {})
+    assert len(shipping.called("ship")) == 4
+    assert world.undo_calls() == [("orders", "cancel")]
 
 
 def test_a_rolled_back_saga_cannot_complete() -> None:
