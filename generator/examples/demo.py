@@ -9,22 +9,22 @@ proxies' counters) and whether the invariants hold (from the services'
 databases). Exit status 0 when they hold, 1 when not, 2 for bad options,
 130 on Ctrl-C; every process started is stopped in all cases.
 
-The order saga is orchestrated here by hand (see docs/demo.md for why and how
-it compensates); :func:`place_order` is also what the chaos tests drive.
+Each order is a saga run by the saga runtime through the generated clients'
+typed methods (``saga=``), logged in ``sagas.db`` in the work directory; a
+failed step is undone by the compensations the specs declare. :func:`place_order`
+is also what the chaos tests drive.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import random
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import AsyncExitStack, ExitStack, contextmanager
+from contextlib import AsyncExitStack, ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -34,21 +34,24 @@ from seawall.examples.apps import SERVICE_NAMES, ServiceName
 from seawall.examples.inventory import CATALOGUE
 
 if TYPE_CHECKING:  # the runtime is imported lazily: `seawall --help` stays light
-    from seawall_runtime import BreakerPolicy, BudgetPolicy, Hooks, SeawallError
-
-T = TypeVar("T")
+    from seawall_runtime import BreakerPolicy, BudgetPolicy, Hooks
+    from seawall_runtime.saga import SagaLog
 
 DEFAULT_ORDERS = 40
 DEFAULT_SEED = 7
 CONCURRENCY = 10
-# How often one step is asked again (same idempotency key) when its outcome is
-# unknown, and how often an undo is tried before a person must look.
-FORWARD_TRIES = 4
-COMPENSATION_TRIES = 6
+# How often the saga asks the pivot again (same idempotency key) while its
+# outcome is unknown, and tries an undo before a person must look.
+SAGA_TRIES = 12
+# How often a step refused by an open circuit (so never sent) is started anew.
+CIRCUIT_WAITS = 4
 DECLINED_EVERY = 10  # every tenth order pays with a card that is declined
 # Shorter than the specs' 15 s so the demo shows the breaker open *and* recover.
 DEMO_OPEN_FOR = 1.0
 PAYMENTS_OUTAGE = 1.5  # seconds of 503 on payments, a quarter into the run
+
+T = TypeVar("T")
+SAGA_LOG = "sagas.db"  # in the work dir: `seawall sagas list --log DIR/sagas.db`
 
 Outcome = Literal["confirmed", "rolled-back", "needs-attention"]
 
@@ -95,7 +98,7 @@ def total(tallies: Mapping[ServiceName, Tally], name: str) -> int:
     return sum(int(getattr(tally, name)) for tally in tallies.values())
 
 
-# --- the order saga, by hand ------------------------------------------------------------
+# --- the order saga, through the saga runtime ---------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,10 @@ class OrderPlan:
 
 @dataclass(frozen=True)
 class StepFailure:
-    """A step that did not succeed, and the client error that says why."""
+    """A step that did not succeed, and the error that says why."""
 
     step: str  # "payments.createCharge"
-    error: SeawallError
+    error: Exception  # the client's SeawallError when the step had one
 
     def __str__(self) -> str:
         return f"{self.step}: {type(self.error).__name__}: {self.error}"
@@ -120,22 +123,33 @@ class StepFailure:
 
 @dataclass
 class OrderResult:
-    """How one order ended; ``failures`` lists every step that failed, first cause first."""
+    """How one order's saga ended; ``failures`` holds the step failure that ended it."""
 
     plan: OrderPlan
     outcome: Outcome = "rolled-back"
     order_id: str | None = None
     failures: list[StepFailure] = field(default_factory=list)
+    saga_id: str | None = None
+    attention: str | None = None  # why a person must look, for "needs-attention"
 
 
 @dataclass(frozen=True)
 class Clients:
-    """The three generated async clients, their packages and their tallies."""
+    """The three generated async clients, their packages, tallies and the saga runner."""
 
     clients: Mapping[ServiceName, Any]
     packages: Mapping[ServiceName, ModuleType]
     tallies: Mapping[ServiceName, Tally]
     options: Mapping[str, Any] = field(default_factory=dict)  # per-call overrides for every call
+    runner: Any = None  # seawall_runtime.saga.AsyncSagaRunner
+
+
+def saga_options() -> Any:
+    """Retries that outlast an open breaker (≤ 1 s here) and the payments outage."""
+    from seawall_runtime.saga import RetrySchedule, SagaOptions
+
+    schedule = RetrySchedule(attempts=SAGA_TRIES, initial=0.05, max_delay=1.0)
+    return SagaOptions(compensation_retry=schedule, forward_retry=schedule)
 
 
 def plan_orders(count: int, seed: int, *, declined_every: int = DECLINED_EVERY) -> list[OrderPlan]:
@@ -152,174 +166,131 @@ def plan_orders(count: int, seed: int, *, declined_every: int = DECLINED_EVERY) 
     return plans
 
 
-def _refused(error: BaseException) -> bool:
-    """A 4xx answer says the step was not applied (408/425/429 and a key in flight excepted)."""
-    from seawall_runtime import ApiError
+class _CountingInvoker:
+    """A client as the saga's invoker, counting each call (forward or compensation) in its tally."""
 
-    if not isinstance(error, ApiError) or not 400 <= error.status < 500:
-        return False
-    return error.status not in (408, 425, 429) and getattr(error.body, "code", "") != (
-        "idempotency-key-in-flight"
-    )
+    def __init__(self, client: Any, tally: Tally) -> None:
+        self.client = client
+        self.tally = tally
+        self.service: str = client.service
 
+    def operation(self, name: str) -> Any:
+        return self.client.operation(name)
 
-def _pause(error: BaseException, attempt: int) -> float:
-    """How long to wait before asking again: until an open breaker lets probes through."""
-    from seawall_runtime import CircuitOpen
-
-    backoff = min(0.05 * 2.0**attempt, 1.0)
-    if isinstance(error, CircuitOpen):
-        # retry_in is 0 while a half-open probe is out: give the probe time to answer.
-        return min(float(error.retry_in), 5.0) + max(backoff, 0.2)
-    return backoff
+    async def invoke(self, operation: str, arguments: Any, **options: Any) -> Any:
+        self.tally.calls += 1
+        return await self.client.invoke(operation, arguments, **options)
 
 
-async def _ask(
-    clients: Clients, service: ServiceName, call: Callable[[], Awaitable[T]], *, tries: int
-) -> T:
-    """Call, and ask again (the call reuses its idempotency key) while the outcome is unknown."""
+async def _past_open_circuits(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a step; when an open circuit refused it (never sent), wait for the breaker and ask anew.
+
+    The refused attempt stays in the saga log as a failed step; nothing is undone for it.
+    """
     import anyio
-    from seawall_runtime import SeawallError
+    from seawall_runtime import CircuitOpen
+    from seawall_runtime.saga import StepFailed
 
-    for attempt in range(tries):
-        clients.tallies[service].calls += 1
+    for wait in range(CIRCUIT_WAITS):
         try:
             return await call()
-        except SeawallError as error:
-            if _refused(error) or attempt == tries - 1:
+        except StepFailed as failed:
+            circuit = failed.__cause__
+            if failed.unknown or not isinstance(circuit, CircuitOpen) or wait == CIRCUIT_WAITS - 1:
                 raise
-            await anyio.sleep(_pause(error, attempt))
+            # retry_in is 0 while a half-open probe is out: give the probe time to answer.
+            await anyio.sleep(min(float(circuit.retry_in), 5.0) + 0.2)
     raise AssertionError("unreachable: the last try returns or raises")
 
 
 async def place_order(clients: Clients, plan: OrderPlan) -> OrderResult:
-    """Run the order saga: create order → reserve stock → charge → confirm; undo on failure.
+    """Run the order saga: create order → reserve stock → charge → confirm (the pivot).
 
-    Never raises a client error: a failure ends in ``rolled-back`` (everything
-    undone) or ``needs-attention`` (an undo kept failing), with the causes in
-    ``failures``.
+    The saga runtime logs every step and, when one fails, undoes the earlier
+    ones with the compensations the specs declare (``x-compensation``). Never
+    raises a step failure: the saga ends ``confirmed``, ``rolled-back`` or
+    ``needs-attention``, with the cause in ``failures``.
     """
-    from seawall_runtime import SeawallError
+    from seawall_runtime.codegen import SagaStep
+    from seawall_runtime.saga import AsyncSaga, Completed, NeedsAttention
 
     result = OrderResult(plan)
-    step = "orders.createOrder"
-    try:
-        order = await _create_order(clients, plan)
+    orders, inventory, payments = (clients.clients[name] for name in SERVICE_NAMES)
+    models = {name: clients.packages[name].models for name in SERVICE_NAMES}
+    prices = {item.sku: item.unit_price for item in CATALOGUE}
+    options = clients.options
+
+    async def steps(saga: AsyncSaga) -> None:
+        result.saga_id = saga.saga_id
+        for name in SERVICE_NAMES:  # the saga calls (and compensates) through counting invokers
+            invoker = _CountingInvoker(clients.clients[name], clients.tallies[name])
+            saga.invokers[invoker.service] = invoker
+        lines = [
+            {"sku": sku, "quantity": n, "unitPrice": {"amount": prices[sku], "currency": "EUR"}}
+            for sku, n in plan.lines
+        ]
+        new_order = {"customerId": plan.customer, "lines": lines}
+        order = await _past_open_circuits(
+            lambda: orders.create_order(
+                models["orders"].NewOrder.model_validate(new_order), saga=saga, **options
+            )
+        )
         result.order_id = str(order.id)
-        step = "inventory.createReservation"
-        await _reserve(clients, order.id, plan)
-        step = "payments.createCharge"
-        charge = await _charge(clients, order, plan)
-        step = "orders.confirmOrder"
-        await _confirm(clients, order.id, charge.id)
+        reservation = {
+            "orderId": str(order.id),
+            "lines": [{"sku": s, "quantity": n} for s, n in plan.lines],
+        }
+        await _past_open_circuits(
+            lambda: inventory.create_reservation(
+                models["inventory"].NewReservation.model_validate(reservation),
+                saga=saga,
+                **options,
+            )
+        )
+        charge = {
+            "orderId": str(order.id),
+            "amount": order.total.model_dump(mode="json", by_alias=True),
+            "paymentMethod": {"type": "card", "token": plan.card},
+        }
+        paid = await _past_open_circuits(
+            lambda: payments.create_charge(
+                models["payments"].NewCharge.model_validate(charge), saga=saga, **options
+            )
+        )
+        confirmation = models["orders"].Confirmation.model_validate({"chargeId": str(paid.id)})
+        await orders.confirm_order(
+            order.id, confirmation, saga=SagaStep(saga, final=True), **options
+        )
+
+    outcome = await clients.runner.run("place-order", steps)
+    if isinstance(outcome, Completed):
         result.outcome = "confirmed"
         return result
-    except SeawallError as error:
-        result.failures.append(StepFailure(step, error))
-    if result.order_id is None:
-        # The order may exist (its answer lost every time); nothing else was started.
-        return result
-    await _undo(clients, result)
+    if outcome.error is not None:
+        result.failures.append(_failure(outcome.error))
+    if isinstance(outcome, NeedsAttention):
+        result.outcome = "needs-attention"
+        result.attention = f"{outcome.reason} ({outcome.last_error})"
     return result
 
 
-async def _create(
-    clients: Clients, service: ServiceName, method: str, model: str, data: object
-) -> Any:
-    """A creating POST with one idempotency key for all its tries, so it applies at most once."""
-    body = getattr(clients.packages[service].models, model).model_validate(data)
-    call = functools.partial(
-        getattr(clients.clients[service], method),
-        body,
-        idempotency_key=str(uuid.uuid4()),
-        **clients.options,
-    )
-    return await _ask(clients, service, call, tries=FORWARD_TRIES)
+def _failure(error: BaseException) -> StepFailure:
+    """The failed step and its client error (a refusal's answer, as the ``ApiError`` it is)."""
+    from seawall_runtime import ApiError
+    from seawall_runtime.saga import StepFailed
 
-
-async def _create_order(clients: Clients, plan: OrderPlan) -> Any:
-    prices = {item.sku: item.unit_price for item in CATALOGUE}
-    lines = [
-        {"sku": sku, "quantity": n, "unitPrice": {"amount": prices[sku], "currency": "EUR"}}
-        for sku, n in plan.lines
-    ]
-    data = {"customerId": plan.customer, "lines": lines}
-    return await _create(clients, "orders", "create_order", "NewOrder", data)
-
-
-async def _reserve(clients: Clients, order_id: uuid.UUID, plan: OrderPlan) -> Any:
-    data = {"orderId": str(order_id), "lines": [{"sku": s, "quantity": n} for s, n in plan.lines]}
-    return await _create(clients, "inventory", "create_reservation", "NewReservation", data)
-
-
-async def _charge(clients: Clients, order: Any, plan: OrderPlan) -> Any:
-    data = {
-        "orderId": str(order.id),
-        "amount": order.total.model_dump(mode="json", by_alias=True),
-        "paymentMethod": {"type": "card", "token": plan.card},
-    }
-    return await _create(clients, "payments", "create_charge", "NewCharge", data)
-
-
-async def _confirm(clients: Clients, order_id: uuid.UUID, charge_id: uuid.UUID) -> Any:
-    body = clients.packages["orders"].models.Confirmation.model_validate(
-        {"chargeId": str(charge_id)}
-    )
-    call = functools.partial(
-        clients.clients["orders"].confirm_order, order_id, body, **clients.options
-    )
-    return await _ask(clients, "orders", call, tries=FORWARD_TRIES)
-
-
-async def _undo(clients: Clients, result: OrderResult) -> None:
-    """Undo whatever of the order happened, whatever the forward steps' verdicts were.
-
-    The order is cancelled first: a cancelled order can no longer be confirmed,
-    so nothing that arrives late can complete it. Then every charge of the
-    order is refunded and every active reservation released, found by listing
-    them: that also covers steps whose answers were lost.
-    """
-    from seawall_runtime import SeawallError
-
-    assert result.order_id is not None
-    order_id = uuid.UUID(result.order_id)
-    orders, inventory, payments = (clients.clients[name] for name in SERVICE_NAMES)
-    models = {name: clients.packages[name].models for name in SERVICE_NAMES}
-    undo = functools.partial(_ask, clients, tries=COMPENSATION_TRIES)
-    options = clients.options
-    step = "orders.cancelOrder"
-    try:
-        cancellation = models["orders"].Cancellation.model_validate({"reason": "saga-rollback"})
-        await undo(
-            "orders", functools.partial(orders.cancel_order, order_id, cancellation, **options)
+    if not isinstance(error, StepFailed):
+        return StepFailure(
+            "orchestration", error if isinstance(error, Exception) else Exception(error)
         )
-        step = "payments.listCharges"
-        charges = await undo(
-            "payments", functools.partial(payments.list_charges, order_id=order_id, **options)
-        )
-        refund = models["payments"].RefundRequest.model_validate({"reason": "saga-rollback"})
-        step = "payments.refundCharge"
-        for charge in charges.charges:
-            if charge.status.value == "succeeded":
-                await undo(
-                    "payments",
-                    functools.partial(payments.refund_charge, charge.id, refund, **options),
-                )
-        step = "inventory.listReservations"
-        reservations = await undo(
-            "inventory",
-            functools.partial(inventory.list_reservations, order_id=order_id, **options),
-        )
-        step = "inventory.releaseReservation"
-        for reservation in reservations.reservations:
-            if reservation.status.value == "active":
-                await undo(
-                    "inventory",
-                    functools.partial(inventory.release_reservation, reservation.id, **options),
-                )
-    except SeawallError as error:
-        result.failures.append(StepFailure(step, error))
-        result.outcome = "needs-attention"
+    step = f"{error.step.service.removesuffix('_client')}.{error.step.operation}"
+    cause = error.__cause__
+    if isinstance(cause, Exception):
+        return StepFailure(step, cause)
+    answer = error.result
+    status = answer.status if answer is not None else 0
+    refused = ApiError(f"{error.step.operation}: answered HTTP {status}", status=status)
+    return StepFailure(step, refused)
 
 
 async def run_orders(
@@ -355,12 +326,17 @@ async def open_clients(
     breaker: BreakerPolicy | None = None,
     budgets: Mapping[ServiceName, BudgetPolicy] | None = None,
     options: Mapping[str, Any] | None = None,
+    saga_log: SagaLog | None = None,
 ) -> Clients:
     """An ``AsyncClient`` per service (closed by ``stack``), each counting into its own tally.
 
     ``breaker`` (for every client) and ``budgets`` (per service), when given,
     replace the specs'; ``options`` are per-call overrides for every call.
+    The order sagas are logged in ``saga_log`` (in memory when not given).
     """
+    from seawall_runtime.saga import AsyncSagaRunner, InMemorySagaLog
+
+    runner = AsyncSagaRunner(saga_log or InMemorySagaLog(), options=saga_options())
     tallies = {name: Tally() for name in packages}
     clients: dict[ServiceName, Any] = {}
     for name, package in packages.items():
@@ -371,7 +347,7 @@ async def open_clients(
             extra["budget"] = budgets[name]
         client = package.AsyncClient(urls[name], hooks=tallies[name].hooks(), **extra)
         clients[name] = await stack.enter_async_context(client)
-    return Clients(clients, packages, tallies, dict(options or {}))
+    return Clients(clients, packages, tallies, dict(options or {}), runner)
 
 
 # --- the demo ---------------------------------------------------------------------------
@@ -469,12 +445,13 @@ async def _drive(
     urls: Mapping[ServiceName, str],
     plans: list[OrderPlan],
     payments_proxy: Any,
+    saga_log: SagaLog,
 ) -> tuple[list[OrderResult], Mapping[ServiceName, Tally]]:
     from seawall_runtime import BreakerPolicy
 
     breaker = BreakerPolicy(failure_ratio=0.5, minimum_calls=12, window=10, open_for=DEMO_OPEN_FOR)
     async with AsyncExitStack() as stack:
-        clients = await open_clients(stack, packages, urls, breaker=breaker)
+        clients = await open_clients(stack, packages, urls, breaker=breaker, saga_log=saga_log)
         progress = Progress(len(plans), clients.tallies)
         browse = _catalogue_browser(clients)
         outage_after = max(1, len(plans) // 4)
@@ -503,6 +480,7 @@ def run_demo(workdir: Path, orders: int, seed: int) -> DemoRun:
     from seawall.examples.generated import generate_clients
     from seawall.examples.invariants import check_invariants
     from seawall.examples.processes import start_services
+    from seawall_runtime.saga import SqliteSagaLog
 
     print(
         f"seawall demo: generating clients from specs/ into {workdir / 'clients'}", file=sys.stderr
@@ -524,7 +502,8 @@ def run_demo(workdir: Path, orders: int, seed: int) -> DemoRun:
         )
         plans = plan_orders(orders, seed)
         urls = {name: proxy.url for name, proxy in proxies.items()}
-        results, tallies = anyio.run(_drive, packages, urls, plans, proxies["payments"])
+        saga_log = stack.enter_context(closing(SqliteSagaLog(workdir / SAGA_LOG)))
+        results, tallies = anyio.run(_drive, packages, urls, plans, proxies["payments"], saga_log)
         stats = {name: proxy.stats() for name, proxy in proxies.items()}
         invariants = check_invariants(*(services[name].db_path for name in SERVICE_NAMES))
     injected: dict[str, int] = {}
@@ -567,6 +546,8 @@ def format_report(run: DemoRun) -> str:
         f"seawall demo: {len(results)} orders in {run.seconds:.1f} s",
         f"orders:      {outcomes['confirmed']} confirmed, {outcomes['rolled-back']} rolled back"
         f" ({declined} card declined), {outcomes['needs-attention']} need attention",
+        f"sagas:       {outcomes['confirmed']} completed, {outcomes['rolled-back']} compensated"
+        f" (undone by the specs' x-compensation), {outcomes['needs-attention']} need attention",
         f"client:      requests {total(tallies, 'attempts')}, retries {total(tallies, 'retries')},"
         f" budget refusals {total(tallies, 'budget_refusals')},"
         f" breaker openings {total(tallies, 'breaker_openings')},"
@@ -599,6 +580,10 @@ def format_report(run: DemoRun) -> str:
     if causes:
         lines.append("failures caused by faults (first cause):")
         lines += causes[:8] + ([f"  … and {len(causes) - 8} more"] if len(causes) > 8 else [])
+    stuck = [f"  saga {r.saga_id}: {r.attention}" for r in results if r.attention]
+    if stuck:
+        lines.append("sagas needing attention (`seawall sagas list --state needs_attention`):")
+        lines += stuck[:8]
     lines.append("result: " + ("all invariants hold" if run.invariants.ok else "INVARIANTS BROKEN"))
     return "\n".join(lines)
 
@@ -649,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             run = run_demo(workdir, args.orders, args.seed)
             print(format_report(run))
             if args.keep is not None:
-                print(f"kept: {workdir} (clients/, run/*.db, run/*.log)")
+                print(f"kept: {workdir} (clients/, {SAGA_LOG}, run/*.db, run/*.log)")
     except KeyboardInterrupt:
         print("\nseawall demo: interrupted; every process it started was stopped", file=sys.stderr)
         return 130
