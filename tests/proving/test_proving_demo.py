@@ -6,7 +6,11 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
+from contextlib import closing
 from pathlib import Path
+
+from seawall_runtime.saga import SqliteSagaLog
 
 
 def test_demo_runs_ten_orders_reports_and_leaves_no_process(tmp_path: Path) -> None:
@@ -28,6 +32,16 @@ def test_demo_runs_ten_orders_reports_and_leaves_no_process(tmp_path: Path) -> N
     assert "orders without payment:         0" in out
     assert "result: all invariants hold" in out
     assert "services up behind fault injection" in err
+
+    # Every order ran as a saga, logged in the work dir, and the report counts them as logged.
+    counts = re.search(r"sagas:\s+(\d+) completed, (\d+) compensated .*, (\d+) need attention", out)
+    assert counts, out
+    with closing(SqliteSagaLog(keep / "sagas.db")) as log:
+        states = Counter(saga.state for saga in log.sagas())
+    assert sum(states.values()) == 10
+    logged = (states["completed"], states["compensated"], states["needs_attention"])
+    assert tuple(int(n) for n in counts.groups()) == logged, (states, out)
+    assert states["compensated"] >= 1  # seed 3 declines a card: that saga is undone
 
     # The services wrote their databases, and none of them outlived the demo.
     assert {p.name for p in (keep / "run").glob("*.db")} == {"orders.db", "inventory.db", "payments.db"}
