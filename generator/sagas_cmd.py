@@ -170,7 +170,12 @@ def load_invokers(spec: str) -> Mapping[str, Any]:
     except AttributeError:
         raise UsageError(f"--invokers {spec!r}: {module_name} has no {attribute!r}") from None
     if callable(value) and not isinstance(value, Mapping):
-        value = value()
+        try:
+            value = value()
+        except Exception as error:  # noqa: BLE001 - the user's factory: say so, no traceback
+            raise UsageError(
+                f"--invokers {spec!r}: {attribute}() failed: {type(error).__name__}: {error}"
+            ) from None
     if not isinstance(value, Mapping) or not all(hasattr(v, "invoke") for v in value.values()):
         raise UsageError(f"--invokers {spec!r}: expected a mapping of service name to invoker")
     return value

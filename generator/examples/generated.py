@@ -7,18 +7,28 @@ Each spec in ``specs/`` becomes the package ``<service>_client`` (so the
 names cannot clash with ``seawall.examples.orders`` and friends) under
 ``directory/<service>``; that folder is put on ``sys.path`` and the package
 imported. The generator runs in process, exactly as ``seawall generate`` does.
+
+:func:`invokers` builds the three generated clients from the environment, for
+``seawall sagas recover --invokers seawall.examples.generated:invokers``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from seawall.examples.apps import SERVICE_NAMES, ServiceName
 
 SPECS_DIR = Path(__file__).resolve().parents[2] / "specs"
+# Where :func:`invokers` finds the generated packages and the services.
+CLIENTS_DIR_VARIABLE = "SEAWALL_CLIENTS_DIR"
+URL_VARIABLES: dict[ServiceName, str] = {
+    service: f"SEAWALL_{service.upper()}_URL" for service in SERVICE_NAMES
+}
 
 
 def package_name(service: ServiceName) -> str:
@@ -69,3 +79,34 @@ def generate_clients(
         service: generate_package(spec_path(service), directory / service, package_name(service))
         for service in services
     }
+
+
+def import_clients(
+    directory: Path, services: tuple[ServiceName, ...] = SERVICE_NAMES
+) -> dict[ServiceName, ModuleType]:
+    """Import clients :func:`generate_clients` generated into ``directory`` earlier."""
+    return {
+        service: _import_from(package_name(service), (directory / service).resolve())
+        for service in services
+    }
+
+
+def _environment(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise LookupError(f"the environment variable {name} is not set")
+    return value
+
+
+def invokers() -> dict[str, Any]:
+    """The example services' generated sync clients, keyed by their saga service names.
+
+    Reads ``SEAWALL_CLIENTS_DIR`` (the directory given to :func:`generate_clients`)
+    and ``SEAWALL_ORDERS_URL``, ``SEAWALL_INVENTORY_URL``, ``SEAWALL_PAYMENTS_URL``.
+    The clients live as long as the process: recovery is a short command.
+    """
+    packages = import_clients(Path(_environment(CLIENTS_DIR_VARIABLE)))
+    clients = [
+        packages[service].Client(_environment(URL_VARIABLES[service])) for service in SERVICE_NAMES
+    ]
+    return {client.service: client for client in clients}

@@ -20,6 +20,9 @@ INVOKERS_MODULE = textwrap.dedent("""
         return Ledger(Path(__file__).parent / "ledger.db").invokers()
 
     not_invokers = {"orders": 1}
+
+    def failing():
+        raise LookupError("the environment variable ORDERS_URL is not set")
     """)
 
 
@@ -93,6 +96,7 @@ def test_needs_attention_exits_1_and_says_where(
         ("no_such_module_here:x", "cannot import 'no_such_module_here'"),
         ("cli_invokers:missing", "has no 'missing'"),
         ("cli_invokers:not_invokers", "expected a mapping of service name to invoker"),
+        ("cli_invokers:failing", "failing() failed: LookupError: the environment variable"),
     ],
 )
 def test_bad_invokers_are_usage_errors(
