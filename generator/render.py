@@ -35,6 +35,7 @@ import http
 import json
 import math
 import unicodedata
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -139,6 +140,7 @@ class Annotator:
     prefix: str = ""
     defined: set[str] | None = None
     used: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # definitions the annotations mention
 
     def __call__(self, type_: ir.TypeRef) -> str:
         if isinstance(type_, ir.Primitive):
@@ -150,6 +152,7 @@ class Annotator:
                 self.used.add("Any")
                 return "Any"
             self.used.add("models")
+            self.names.add(type_.name)
             return self.prefix + type_.name
         if isinstance(type_, ir.ListOf):
             return f"list[{self(type_.item)}]"
@@ -275,22 +278,26 @@ def _ordered(definitions: dict[str, ir.Definition]) -> list[str]:
 
 
 class ModelsRenderer:
-    """Views for ``models.py`` (and the annotations of the other modules)."""
+    """Views for the models module(s)."""
 
     def __init__(self, api: ir.Api) -> None:
         self.definitions = {definition.name: definition for definition in api.definitions}
-        self.order = _ordered(self.definitions)
+        self.defined: set[str] = set()  # rendered by earlier calls of views()
         self.annotate = Annotator()
 
-    def views(self) -> list[DefinitionView]:
-        """Definition views in definition order.
+    def views(self, names: Collection[str] | None = None) -> list[DefinitionView]:
+        """Views of ``names`` (default: every definition) in definition order.
 
-        Models need no ``model_rebuild()``: they are built on first use
-        (``defer_build``), when every name they mention is defined.
+        ``self.annotate`` collects what this call's views need (imports,
+        names); names rendered by earlier calls count as defined. Models need
+        no ``model_rebuild()``: they are built on first use (``defer_build``),
+        when every name they mention is defined.
         """
+        chosen = self.definitions if names is None else {name: self.definitions[name] for name in names}
+        self.annotate = Annotator()
         views = []
-        defined: set[str] = set()
-        for name in self.order:
+        defined = self.defined
+        for name in _ordered(chosen):
             definition = self.definitions[name]
             if isinstance(definition, ir.ModelDef):
                 views.append(self._model(definition))
@@ -315,6 +322,8 @@ class ModelsRenderer:
             extra = f"dict[str, {self.annotate(model.extra_type)}]"
         if model.base is None:
             self.annotate.used.add("Model")
+        else:
+            self.annotate.names.add(model.base)
         if model.extra == "forbid":
             self.annotate.used.add("ConfigDict")
         return DefinitionView(
@@ -364,6 +373,7 @@ class ModelsRenderer:
             if isinstance(target, ir.EnumDef):
                 for member in target.members:
                     if member.value == value and type(member.value) is type(value):
+                        self.annotate.names.add(target.name)
                         return f"{target.name}.{member.name}"
                 return None
             if isinstance(target, ir.AliasDef):
@@ -406,6 +416,116 @@ def _accepts_none(type_: ir.TypeRef, definitions: dict[str, ir.Definition]) -> b
 
 def _doc(text: str | None, indent: str) -> str | None:
     return docstring(text, indent) if text else None
+
+
+# --- models as a package ---------------------------------------------------------------------
+
+MODELS_PACKAGE_THRESHOLD = 150  # more definitions than this: ``models/`` is a package
+MODELS_MODULE_SIZE = 40  # definitions per module of that package (a recursive group may exceed it)
+
+
+def dependencies(definition: ir.Definition) -> set[str]:
+    """Definition names that ``definition`` mentions: annotations and base."""
+    if isinstance(definition, ir.AliasDef):
+        return references(definition.type)
+    if isinstance(definition, ir.EnumDef):
+        return set()
+    types = [item.type for item in definition.fields]
+    if definition.extra_type is not None:
+        types.append(definition.extra_type)
+    base = {definition.base} if definition.base else set()
+    return base.union(*(references(type_) for type_ in types))
+
+
+def _components(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components, each after all those it reaches (Tarjan).
+
+    Iterative, so a long chain of references cannot exhaust the stack.
+    """
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    work: list[tuple[str, Iterator[str]]] = []  # the depth-first path, with each name's unvisited edges
+
+    def enter(name: str) -> None:
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        on_stack.add(name)
+        work.append((name, iter(graph[name])))
+
+    for root in graph:
+        if root in index:
+            continue
+        enter(root)
+        while work:
+            name, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    enter(target)
+                    break
+                if target in on_stack:
+                    low[name] = min(low[name], index[target])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[name])
+                if low[name] == index[name]:
+                    component = [stack.pop()]
+                    while component[-1] != name:
+                        component.append(stack.pop())
+                    on_stack.difference_update(component)
+                    components.append(sorted(component))
+    return components
+
+
+def model_modules(definitions: dict[str, ir.Definition], size: int = MODELS_MODULE_SIZE) -> list[list[str]]:
+    """Definition names grouped into modules that import each other without cycles.
+
+    A recursive group (a strongly connected component of the reference graph)
+    stays in one module. Groups come after every group they reach and are
+    packed in that order, so a module only imports from earlier modules; the
+    depth-first walk from each name keeps related definitions together.
+    """
+    graph = {
+        name: sorted(dependencies(definitions[name]) & definitions.keys()) for name in sorted(definitions)
+    }
+    modules: list[list[str]] = [[]]
+    for component in _components(graph):
+        if modules[-1] and len(modules[-1]) + len(component) > size:
+            modules.append([])
+        modules[-1].extend(component)
+    return modules
+
+
+@dataclass(frozen=True)
+class ModelsModuleView:
+    name: str  # module name inside models/
+    definitions: list[DefinitionView]
+    imports: list[str]  # import lines
+
+
+def models_package_views(models: ModelsRenderer) -> list[ModelsModuleView]:
+    """The modules of ``models/``, each importing what it names from earlier ones."""
+    groups = model_modules(models.definitions)
+    width = len(str(len(groups)))
+    module_of: dict[str, str] = {}
+    views = []
+    for number, names in enumerate(groups, start=1):
+        module = f"_part_{number:0{width}d}"
+        definitions = models.views(names)
+        local = sorted(models.annotate.names - set(names))
+        imports = import_lines(models.annotate.used)
+        by_module: dict[str, list[str]] = {}
+        for name in local:
+            by_module.setdefault(module_of[name], []).append(name)
+        if by_module:
+            imports += [""] + [f"from .{source} import {', '.join(found)}" for source, found in sorted(by_module.items())]
+        module_of.update(dict.fromkeys(names, module))
+        views.append(ModelsModuleView(module, definitions, imports))
+    return views
 
 
 # --- operations ----------------------------------------------------------------------------
@@ -755,7 +875,9 @@ def render_package(api: ir.Api) -> dict[str, str]:
     """Relative POSIX path → text for every file of the generated project."""
     env = _environment()
     models = ModelsRenderer(api)
-    definitions = models.views()
+    split = len(models.definitions) > MODELS_PACKAGE_THRESHOLD
+    modules = models_package_views(models) if split else []
+    definitions = [] if split else models.views()
     operations_renderer = OperationsRenderer(api, models.definitions)
     operations = operations_renderer.views()
     errors = sorted(operations_renderer.error_classes.items())
@@ -823,11 +945,30 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "README.md": env.get_template("README.md.jinja").render(context),
         f"{root}/__init__.py": env.get_template("__init__.py.jinja").render(context),
         f"{root}/py.typed": "",
-        f"{root}/models.py": env.get_template("models.py.jinja").render(context),
         f"{root}/errors.py": env.get_template("errors.py.jinja").render(context),
         f"{root}/_endpoints.py": env.get_template("endpoints.py.jinja").render(context),
         f"{root}/_sagas.py": env.get_template("sagas.py.jinja").render(context),
         f"{root}/client.py": env.get_template("client.py.jinja").render(context, is_async=False),
         f"{root}/async_client.py": env.get_template("client.py.jinja").render(context, is_async=True),
     }
+    if not split:
+        files[f"{root}/models.py"] = env.get_template("models.py.jinja").render(context)
+        return files
+    models_template = env.get_template("models.py.jinja")
+    for module in modules:
+        files[f"{root}/models/{module.name}.py"] = models_template.render(
+            context,
+            models_doc=docstring(f"Models for the schemas of {package.title} (part {module.name[6:]}).", ""),
+            definitions=module.definitions,
+            models_imports=module.imports,
+        )
+    package_doc = (
+        f"Models for the schemas of {package.title}.\n\n"
+        "A package of modules. Each name is imported from its module on first use, so\n"
+        f"``import {root}.models`` stays fast; ``models.Name`` and\n"
+        f"``from {root}.models import Name`` work as for one module."
+    )
+    files[f"{root}/models/__init__.py"] = env.get_template("models_package.py.jinja").render(
+        context, models_doc=docstring(package_doc, ""), parts=[(module.name, [d.name for d in module.definitions]) for module in modules]
+    )
     return files
