@@ -239,8 +239,9 @@ def test_killed_orchestrator_then_recovery_ends_every_saga(
     statuses = dict(rows)
     assert len(statuses) == len(rows)  # one order per customer: no step applied twice
     for saga in log.sagas():
-        first = log.load(saga.saga_id)[1][0]
-        status = statuses.get(first.arguments["body"]["customerId"])  # type: ignore[index]
+        new_order = log.load(saga.saga_id)[1][0].arguments["body"]
+        assert isinstance(new_order, Mapping)
+        status = statuses.get(new_order["customerId"])
         if saga.state == "completed":
             assert status == "confirmed", (saga, status)
         else:
