@@ -252,6 +252,17 @@ def _serialize(template: str, params: Sequence[Param], args: Mapping[str, object
     return parts
 
 
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """An annotation a function returns, evaluated when first needed.
+
+    Endpoints of big APIs wrap the models they name (``Deferred(lambda:
+    models.Pet)``), so loading a client does not import every model module.
+    """
+
+    resolve: Callable[[], object]
+
+
 # --- bodies ----------------------------------------------------------------------
 
 
@@ -261,7 +272,7 @@ class Body:
 
     kind: BodyKind
     media_type: str
-    annotation: object  # the body argument's type (for a TypeAdapter)
+    annotation: object  # the body argument's type (for a TypeAdapter), or Deferred
 
 
 def _form_value(value: Any) -> str:
@@ -303,7 +314,7 @@ class Reply:
     """A documented response: what its body parses into, and the error it raises."""
 
     kind: ReplyKind
-    annotation: object = None  # the type the body parses into
+    annotation: object = None  # the type the body parses into, or Deferred
     error: type[ApiError] | None = None
 
 
@@ -353,7 +364,8 @@ class Endpoint(Generic[T]):
         """One TypeAdapter per annotation, made on first use and kept."""
         adapter = self._adapters.get(id(annotation))
         if adapter is None:
-            adapter = self._adapters[id(annotation)] = TypeAdapter(cast(Any, annotation))
+            target = annotation.resolve() if isinstance(annotation, Deferred) else annotation
+            adapter = self._adapters[id(annotation)] = TypeAdapter(cast(Any, target))
         return adapter
 
     # --- requests
