@@ -9,6 +9,8 @@ look up. Text from the spec reaches code only through :func:`py_literal`
 The generated package (``<import_name>/``):
 
 * ``models.py`` – pydantic models, enums and type aliases for the schemas;
+  over ``MODELS_PACKAGE_THRESHOLD`` definitions, a package ``models/`` instead
+  (see :func:`models_package_views`);
 * ``errors.py`` – ``ApiError`` (subclass of the runtime's) and one subclass
   per documented error status (``NotFoundError``, ``ServerError`` for 5XX…);
 * ``_endpoints.py`` – one ``seawall_runtime.codegen.Endpoint`` per operation;
@@ -23,9 +25,15 @@ operation keeps big clients small. The per-call overrides (``timeout``,
 ``retry``, ``fallback``, ``idempotency_key``) are typed keyword arguments
 through ``**options: Unpack[CallOptions]``; ``saga=`` makes the call a saga
 step. Each client is also the saga invoker of its API (``service``,
-``operation()``, ``invoke()``; docs/sagas.md). Models are one ``models.py``;
-they subclass ``seawall_runtime.codegen.Model`` whose validators are built
-on first use, so importing many models stays fast.
+``operation()``, ``invoke()``; docs/sagas.md). Models subclass
+``seawall_runtime.codegen.Model`` whose validators are built on first use,
+so importing many models stays fast. For a large spec, ``models/`` holds
+modules of at most ``MODELS_MODULE_SIZE`` definitions (a recursive group
+stays whole) that import only earlier modules, so no import cycle is
+possible; ``models/__init__.py`` loads a name's module on first access and
+re-exports every name for type checkers under ``TYPE_CHECKING``. There the
+endpoints name models through ``Deferred(lambda: models.X)``, so loading a
+client imports no model module until an operation needs one.
 """
 
 from __future__ import annotations
@@ -579,9 +587,10 @@ class OperationView:
 
 
 class OperationsRenderer:
-    def __init__(self, api: ir.Api, definitions: dict[str, ir.Definition]) -> None:
+    def __init__(self, api: ir.Api, definitions: dict[str, ir.Definition], *, deferred: bool = False) -> None:
         self.api = api
         self.definitions = definitions
+        self.deferred = deferred  # endpoints name models through Deferred (models/ is a package)
         self.annotate = Annotator(prefix="models.")  # the client modules
         self.endpoint_annotate = Annotator(prefix="models.")  # _endpoints.py
         self.error_classes: dict[str, str] = {}  # class name → docstring text
@@ -634,7 +643,7 @@ class OperationsRenderer:
             ),
             body=None
             if op.body is None
-            else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self.endpoint_annotate(op.body.type)})",
+            else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self._endpoint_type(op.body.type)})",
             replies=replies,
             accept=_accept(op.responses),
             operation_id=py_literal(op.operation_id),
@@ -671,8 +680,19 @@ class OperationsRenderer:
             annotations = [a for a in annotations if a != "None"] + ["None"]
         return " | ".join(annotations)
 
+    def _endpoint_type(self, type_: ir.TypeRef) -> str:
+        """An annotation for ``_endpoints.py``; one naming models is deferred if asked.
+
+        Deferred, loading the client imports no model module: each is imported
+        when an endpoint first sends or parses its type.
+        """
+        annotation = self.endpoint_annotate(type_)
+        if self.deferred and "models." in annotation:
+            return f"Deferred(lambda: {annotation})"
+        return annotation
+
     def _reply(self, response: ir.Response, is_success: bool) -> ReplyView:
-        annotation = self.endpoint_annotate(response.type) if response.type is not None else None
+        annotation = self._endpoint_type(response.type) if response.type is not None else None
         error = None
         if not is_success:
             error = error_class_name(response.status)
@@ -878,7 +898,7 @@ def render_package(api: ir.Api) -> dict[str, str]:
     split = len(models.definitions) > MODELS_PACKAGE_THRESHOLD
     modules = models_package_views(models) if split else []
     definitions = [] if split else models.views()
-    operations_renderer = OperationsRenderer(api, models.definitions)
+    operations_renderer = OperationsRenderer(api, models.definitions, deferred=split)
     operations = operations_renderer.views()
     errors = sorted(operations_renderer.error_classes.items())
     refs = saga_refs(api)
@@ -892,6 +912,8 @@ def render_package(api: ir.Api) -> dict[str, str]:
     codegen_names = {"Body", "Endpoint", "Param", "Reply"}
     if any(op.fallback_operation for op in operations):
         codegen_names.add("delegate_to_operation")
+    if split:
+        codegen_names.add("Deferred")
     client_used = set(operations_renderer.annotate.used)
     if any(credential.target == "headers" and credential.value.startswith("codegen.") for credential in credentials):
         client_used.add("codegen")

@@ -9,13 +9,18 @@ cross modules, and pass ``mypy --strict``, user code included.
 from __future__ import annotations
 
 import ast
+import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from test_render_client import generate_package, import_generated
 
 from seawall import ir
@@ -54,6 +59,13 @@ def many_schemas_spec() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Many Schemas", "version": "1.0.0"},
         "paths": {
+            "/orders": {
+                "post": {
+                    "operationId": "createOrder",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Order")}}},
+                    "responses": {"201": {"description": "ok", "content": {"application/json": {"schema": _ref("Order")}}}},
+                }
+            },
             "/orders/{id}": {
                 "get": {
                     "operationId": "getOrder",
@@ -108,8 +120,6 @@ def test_names_load_on_first_use_and_validate_across_modules(generated: tuple[Pa
     directory, name = generated
     import_generated(directory, name)
     models = sys.modules[name + ".models"]
-    loaded = {module for module in sys.modules if module.startswith(name + ".models._part_")}
-    assert len(loaded) < len(_parts(directory, name)), "the client should not load every part"
     payload: dict[str, Any] = {"depth": RING - 1}
     for depth in reversed(range(RING - 1)):
         payload = {"depth": depth, "next": payload}
@@ -127,6 +137,24 @@ def test_names_load_on_first_use_and_validate_across_modules(generated: tuple[Pa
     assert "Item000" in dir(models) and "Item000" in models.__all__
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         models.Nope
+
+
+def test_importing_the_client_loads_no_model_module(generated: tuple[Path, str]) -> None:
+    directory, name = generated
+    code = (
+        "import sys\n"
+        f"import {name}.client, {name}.models\n"
+        f"parts = lambda: sorted(m for m in sys.modules if m.startswith('{name}.models._'))\n"
+        "print(parts())\n"
+        f"from {name}.models import Order\n"
+        "print(parts())\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(directory / "out"), str(REPO / "runtime")])}
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    before, after = (ast.literal_eval(line) for line in completed.stdout.splitlines())
+    assert before == []
+    assert 0 < len(after) < len(_parts(directory, name)), "Order needs some parts, not the unrelated items"
 
 
 def test_mypy_strict_sees_every_name_and_rejects_unknown_ones(generated: tuple[Path, str]) -> None:
@@ -180,3 +208,50 @@ def test_a_long_reference_chain_needs_no_recursion() -> None:
     flat = [name for module in modules for name in module]
     assert flat == sorted(definitions, reverse=True)  # each after the one it names
     assert all(len(module) == 1000 for module in modules[:-1])
+
+
+async def _echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """POST answers 201 with the body it got; GET answers 200 with a two-step ring."""
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    status = 201 if scope["method"] == "POST" else 200
+    if status == 200:
+        order = {"item": {"id": 3}, "ring": {"depth": 0, "next": {"depth": 1}}}
+        body = json.dumps(order).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture(scope="module")
+def echo_server() -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    running = uvicorn.Server(uvicorn.Config(_echo, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not running.started:
+        thread.join(0.01)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    running.should_exit = True
+    thread.join(5)
+
+
+def test_endpoints_load_their_models_when_first_called(generated: tuple[Path, str], echo_server: str) -> None:
+    directory, name = generated
+    package = import_generated(directory, name)
+    models = sys.modules[name + ".models"]
+    endpoints = sys.modules[name + "._endpoints"]
+    assert "Deferred(lambda: models.Order)" in (directory / "out" / name / "_endpoints.py").read_text()
+    with package.Client(echo_server) as client:
+        fetched = client.get_order(5)
+        assert isinstance(fetched, models.Order) and isinstance(fetched.ring.next, models.Ring01)
+        sent = models.Order(item=models.Item149(id=1, color=models.Color.RED), ring=models.Ring00(depth=0))
+        created = client.create_order(sent)
+    assert created == sent and isinstance(created.item, models.Item149)
+    assert endpoints.CREATE_ORDER.body.annotation.resolve() is models.Order
