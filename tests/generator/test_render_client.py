@@ -8,6 +8,7 @@ headers, body) so the tests check the wire, not just the return values.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import socket
@@ -226,9 +227,9 @@ class Recorder:
         return 418, "text/plain", b"?"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, Recorder]]:
-    app = Recorder()
+@contextlib.contextmanager
+def serve(app: Recorder) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port; yield its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_level="warning", lifespan="off")
@@ -237,9 +238,18 @@ def server() -> Iterator[tuple[str, Recorder]]:
     thread.start()
     while not running.started:
         thread.join(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
-    running.should_exit = True
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        running.should_exit = True
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, Recorder]]:
+    app = Recorder()
+    with serve(app) as url:
+        yield url, app
 
 
 @pytest.fixture(scope="module")

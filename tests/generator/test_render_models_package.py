@@ -11,17 +11,14 @@ from __future__ import annotations
 import ast
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from test_render_client import generate_package, import_generated
+from test_render_client import Recorder, generate_package, import_generated, serve
 
 from seawall import ir
 from seawall.render import MODELS_MODULE_SIZE, MODELS_PACKAGE_THRESHOLD, model_modules
@@ -210,36 +207,20 @@ def test_a_long_reference_chain_needs_no_recursion() -> None:
     assert all(len(module) == 1000 for module in modules[:-1])
 
 
-async def _echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+class OrderService(Recorder):
     """POST answers 201 with the body it got; GET answers 200 with a two-step ring."""
-    if scope["type"] != "http":
-        return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    status = 201 if scope["method"] == "POST" else 200
-    if status == 200:
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes]:
+        if method == "POST":
+            return 201, "application/json", body
         order = {"item": {"id": 3}, "ring": {"depth": 0, "next": {"depth": 1}}}
-        body = json.dumps(order).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+        return 200, "application/json", json.dumps(order).encode()
 
 
 @pytest.fixture(scope="module")
 def echo_server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    running = uvicorn.Server(uvicorn.Config(_echo, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not running.started:
-        thread.join(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    running.should_exit = True
-    thread.join(5)
+    with serve(OrderService()) as url:
+        yield url
 
 
 def test_endpoints_load_their_models_when_first_called(generated: tuple[Path, str], echo_server: str) -> None:
