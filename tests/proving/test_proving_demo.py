@@ -57,3 +57,39 @@ def test_demo_rejects_a_bad_order_count() -> None:
     )
     assert done.returncode == 2
     assert "--orders must be between 1 and 10000" in done.stderr
+
+
+def test_report_counts_saga_outcomes_and_names_sagas_needing_attention() -> None:
+    from seawall.examples.apps import SERVICE_NAMES, ServiceName
+    from seawall.examples.demo import DemoRun, OrderPlan, OrderResult, Tally, format_report
+    from seawall.examples.invariants import InvariantReport
+
+    plan = OrderPlan("customer-000", (("KB-001", 1),), "tok_visa")
+    results = [
+        OrderResult(plan, "confirmed", saga_id="s-1"),
+        OrderResult(plan, "rolled-back", saga_id="s-2"),
+        OrderResult(plan, "needs-attention", saga_id="s-3", attention="the compensation kept failing"),
+    ]
+    tallies: dict[ServiceName, Tally] = {name: Tally() for name in SERVICE_NAMES}
+    run = DemoRun(results, tallies, {"orders": 0}, {}, InvariantReport(()), 1.0)
+    report = format_report(run)
+    assert "sagas:       1 completed, 1 compensated" in report
+    assert ", 1 need attention\n" in report
+    assert "  saga s-3: the compensation kept failing" in report
+
+
+def test_a_refused_step_is_reported_as_the_api_error_it_answered() -> None:
+    from seawall.examples.demo import _failure
+    from seawall_runtime import ApiError
+    from seawall_runtime.saga import StepFailed, StepRecord, StepResult
+
+    step = StepRecord(
+        saga_id="s-1", index=1, service="inventory_client", operation="createReservation",
+        arguments={}, idempotency_key="k", idempotent=True, compensation=None,
+    )
+    refused = StepFailed(step, "HTTP 409", unknown=False)
+    refused.result = StepResult(409)
+    failure = _failure(refused)
+    assert failure.step == "inventory.createReservation"
+    assert isinstance(failure.error, ApiError) and failure.error.status == 409
+    assert "createReservation" in str(failure.error)
