@@ -284,13 +284,13 @@ class SagaMachine:
             if verdict == "unknown" and not record.idempotent:
                 may_retry = False  # repeating it could apply it twice
             if not may_retry:
+                status = status_of(reply)
                 # An unmarked 409 seen during retries that ran out is a stored refusal:
                 # "in flight" does not outlast them, and no answer contradicted it.
-                if verdict == "unknown" and conflicted and retry is not None:
-                    verdict = "failed" if attempt >= retry.attempts else verdict
-                record = replace(
-                    record, state=verdict, status=status_of(reply), last_error=describe(reply)
-                )
+                ran_out = retry is not None and attempt >= retry.attempts
+                if verdict == "unknown" and conflicted and ran_out:
+                    verdict, status = "failed", 409
+                record = replace(record, state=verdict, status=status, last_error=describe(reply))
                 self._put(record)
                 yield Persist(step=record)
                 return record, reply
