@@ -526,6 +526,8 @@ def test_an_unmarked_409_before_lost_pivot_retries_is_a_refusal() -> None:
             saga.step(shipping, "ship", {})
     assert len(shipping.called("ship")) == 4
     assert world.undo_calls() == [("orders", "cancel")]
+    pivot = world.log.load(saga.saga_id)[1][1]
+    assert (pivot.state, pivot.status) == ("failed", 409)  # the evidence, not the lost reply
 
 
 def test_a_rolled_back_saga_cannot_complete() -> None:
