@@ -50,7 +50,11 @@ def many_schemas_spec() -> dict[str, Any]:
     schemas["Order"] = {
         "type": "object",
         "required": ["item", "ring"],
-        "properties": {"item": _ref(f"Item{ITEMS - 1:03d}"), "ring": _ref("Ring00"), "palette": _ref("Palette")},
+        "properties": {
+            "item": _ref(f"Item{ITEMS - 1:03d}"),
+            "ring": _ref("Ring00"),
+            "palette": {"allOf": [_ref("Palette")], "default": ["red"]},
+        },
     }
     return {
         "openapi": "3.0.3",
@@ -121,7 +125,7 @@ def test_names_load_on_first_use_and_validate_across_modules(generated: tuple[Pa
     for depth in reversed(range(RING - 1)):
         payload = {"depth": depth, "next": payload}
     order = models.Order.model_validate(
-        {"item": {"id": 7, "color": "green"}, "ring": payload, "palette": ["red"]}
+        {"item": {"id": 7, "color": "green"}, "ring": payload, "palette": ["green"]}
     )
     assert isinstance(order.item, models.Item149) and order.item.color is models.Color.GREEN
     node = order.ring
@@ -129,7 +133,9 @@ def test_names_load_on_first_use_and_validate_across_modules(generated: tuple[Pa
         assert node.depth == depth
         node = node.next
     assert isinstance(node, models.Ring44) and node.next is None
-    assert order.palette == [models.Color.RED]
+    assert order.palette == [models.Color.GREEN]
+    defaulted = models.Order.model_validate({"item": {"id": 1}, "ring": {"depth": 0}})
+    assert defaulted.palette == [models.Color.RED]  # the default names an enum two modules away
     assert models.Item000(id=1).id == 1  # a part nothing had loaded
     assert "Item000" in dir(models) and "Item000" in models.__all__
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
