@@ -973,24 +973,34 @@ def render_package(api: ir.Api) -> dict[str, str]:
         f"{root}/client.py": env.get_template("client.py.jinja").render(context, is_async=False),
         f"{root}/async_client.py": env.get_template("client.py.jinja").render(context, is_async=True),
     }
-    if not split:
+    if split:
+        files.update(_models_package_files(env, context, modules))
+    else:
         files[f"{root}/models.py"] = env.get_template("models.py.jinja").render(context)
-        return files
-    models_template = env.get_template("models.py.jinja")
+    return files
+
+
+def _models_package_files(env: Any, context: dict[str, Any], modules: list[ModelsModuleView]) -> dict[str, str]:
+    """``models/__init__.py`` and its modules."""
+    package: ir.PackageInfo = context["package"]
+    folder = f"{package.import_name}/models"
+    files = {}
     for module in modules:
-        files[f"{root}/models/{module.name}.py"] = models_template.render(
+        files[f"{folder}/{module.name}.py"] = env.get_template("models.py.jinja").render(
             context,
-            models_doc=docstring(f"Models for the schemas of {package.title} (part {module.name[6:]}).", ""),
+            models_doc=docstring(f"Models for the schemas of {package.title} ({module.name}).", ""),
             definitions=module.definitions,
             models_imports=module.imports,
         )
     package_doc = (
         f"Models for the schemas of {package.title}.\n\n"
         "A package of modules. Each name is imported from its module on first use, so\n"
-        f"``import {root}.models`` stays fast; ``models.Name`` and\n"
-        f"``from {root}.models import Name`` work as for one module."
+        f"``import {package.import_name}.models`` stays fast; ``models.Name`` and\n"
+        f"``from {package.import_name}.models import Name`` work as for one module."
     )
-    files[f"{root}/models/__init__.py"] = env.get_template("models_package.py.jinja").render(
-        context, models_doc=docstring(package_doc, ""), parts=[(module.name, [d.name for d in module.definitions]) for module in modules]
+    files[f"{folder}/__init__.py"] = env.get_template("models_package.py.jinja").render(
+        context,
+        models_doc=docstring(package_doc, ""),
+        parts=[(module.name, [definition.name for definition in module.definitions]) for module in modules],
     )
     return files
