@@ -952,6 +952,9 @@ def render_package(api: ir.Api) -> dict[str, str]:
             "version": toml_string(package.version),
             "description": toml_string(f"Resilient typed client for {package.title}"),
             "package": toml_string(package.import_name),
+            "packages": ", ".join(
+                toml_string(name) for name in [package.import_name] + ([f"{package.import_name}.models"] if split else [])
+            ),
         },
         "readme": {
             "title": markdown_text(package.title),

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,18 @@ def test_endpoints_load_their_models_when_first_called(generated: tuple[Path, st
         created = client.create_order(sent)
     assert created == sent and isinstance(created.item, models.Item149)
     assert endpoints.CREATE_ORDER.body.annotation.resolve() is models.Order
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_models_package(generated: tuple[Path, str], tmp_path: Path) -> None:
+    directory, name = generated
+    completed = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(directory / "out")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {Path(entry).as_posix() for entry in archive.namelist()}
+    written = {path.relative_to(directory / "out").as_posix() for path in (directory / "out" / name).rglob("*.py")}
+    assert f"{name}/models/_part_1.py" in written and written <= packed
