@@ -932,7 +932,6 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "credential_groups": sorted(groups.items()),
         "breaker_default": _call("BreakerPolicy", api.breaker or BreakerSpec(), BreakerSpec()),
         "budget_default": _call("BudgetPolicy", api.budget or BudgetSpec(), BudgetSpec()),
-        "title": api.package.title,
         "title_doc": docstring(f"Client for {package.title} (API version {package.api_version}).", ""),
         "definitions": definitions,
         "models_imports": import_lines(models.annotate.used),

@@ -623,3 +623,28 @@ def test_the_schema_rejects_bad_annotations(tmp_path: Path, annotations: dict[st
     # The generator rejects every one of them as well.
     with pytest.raises(SpecError):
         policies_of(tmp_path / "api.yaml")
+
+
+def test_generator_defaults_match_the_runtimes() -> None:
+    """Rendered policies leave out fields equal to the generator's defaults, so
+    those defaults must be the runtime's, or generated clients change silently."""
+    import dataclasses
+
+    import seawall_runtime
+    from seawall_runtime import policies as runtime_policies
+
+    from seawall import policies as ours
+
+    pairs = [
+        (ours.BackoffSpec(), seawall_runtime.Backoff()),
+        (ours.BreakerSpec(), seawall_runtime.BreakerPolicy()),
+        (ours.BudgetSpec(), seawall_runtime.BudgetPolicy()),
+    ]
+    for spec, policy in pairs:
+        for field in dataclasses.fields(spec):
+            assert getattr(spec, field.name) == getattr(policy, field.name), field.name
+    retry, runtime_retry = ours.RetrySpec(), seawall_runtime.RetryPolicy()
+    assert retry.attempts == runtime_retry.attempts
+    assert retry.retry_after == runtime_retry.retry_after
+    assert set(retry.on) == set(runtime_retry.on) == set(runtime_policies.DEFAULT_RETRY_ON)
+    assert ours.MAX_ATTEMPTS == runtime_policies.MAX_ATTEMPTS

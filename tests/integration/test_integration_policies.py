@@ -232,7 +232,8 @@ def test_callers_key_reaches_the_wire_and_comes_back(ledger_client: ModuleType, 
 def test_generated_key_is_sent_on_every_attempt(ledger_client: ModuleType, ledger: tuple[Ledger, str]) -> None:
     app, url = ledger
     app.fail[("POST", "/entries")] = [503, 503]
-    with ledger_client.Client(url) as client:
+    clock = FakeClock()  # the backoff between attempts passes on the fake clock
+    with ledger_client.Client(url, clock=clock) as client:
         answer = client.create_entry_detailed(ledger_client.models.NewEntry(amount=5))
     keys = [h["idempotency-key"] for h in app.requests("POST", "/entries")]
     assert len(keys) == 3 and len(answer.attempts) == 3

@@ -33,6 +33,7 @@ def test_sigkill_at_a_random_point_then_recover(tmp_path: Path, seed: int) -> No
         if key is not None
     }
     unfinished = [s.saga_id for s in log.sagas({"running", "compensating"})]
+    assert unfinished, "the worker is killed inside a saga"
     ledger = Ledger(ledger_path)
     invokers = ledger.invokers()
     runner = SagaRunner(
