@@ -37,8 +37,9 @@ def test_each_delay_stays_within_its_bounds(
         assert top / 2 <= delay <= top
     elif backoff.jitter == "none":
         assert delay == top
-    else:
-        assert backoff.initial <= delay <= backoff.max
+    else:  # decorrelated: drawn up to three times the previous delay
+        last = backoff.initial if previous is None else max(previous, backoff.initial)
+        assert backoff.initial <= delay <= min(backoff.max, 3 * last)
 
 
 def test_ceiling_grows_geometrically_then_caps() -> None:
