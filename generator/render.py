@@ -42,6 +42,7 @@ import functools
 import http
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from typing import Any, cast
 
 from seawall import ir
 from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
+from seawall.layout import LINE_LENGTH, call_lines, from_import
 from seawall.naming import class_name
 from seawall.policies import BackoffSpec, BreakerSpec, BudgetSpec, OperationPolicy, RetrySpec, TimeoutSpec
 
@@ -59,10 +61,40 @@ RUNTIME_REQUIREMENT = "seawall-runtime"
 
 
 def py_literal(value: ir.JsonValue) -> str:
-    """A Python literal for JSON data (``repr`` escapes every string safely)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "float(" + repr(str(value)) + ")"
-    return repr(value)
+    """A Python literal for JSON data, written as black writes it.
+
+    Strings are ``repr``-escaped (so spec text cannot end them early), in
+    double quotes unless single quotes need fewer backslashes; exponents
+    lose their ``+``.
+    """
+    if isinstance(value, str):
+        return _py_string(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "float(" + _py_string(str(value)) + ")"
+        return repr(value).replace("e+", "e")
+    if isinstance(value, list):
+        return "[" + ", ".join(py_literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py_string(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)  # int, bool, None
+
+
+_ESCAPE_OR_DOUBLE_QUOTE = re.compile(r'\\.|"', re.DOTALL)
+
+
+def _py_string(text: str) -> str:
+    quoted = repr(text)
+    if quoted[0] == '"' or text.count('"') > text.count("'"):
+        return quoted
+    # repr chose single quotes; swap them, unescaping \' and escaping " instead.
+    body = _ESCAPE_OR_DOUBLE_QUOTE.sub(_swap_quote, quoted[1:-1])
+    return f'"{body}"'
+
+
+def _swap_quote(match: re.Match[str]) -> str:
+    found = match.group()
+    return "'" if found == "\\'" else '\\"' if found == '"' else found
 
 
 def _escape_char(char: str) -> str:
@@ -216,12 +248,12 @@ def import_lines(used: set[str]) -> list[str]:
     lines = [f"import {module}" for module in ("datetime", "enum", "uuid") if module in used]
     typing_names = [name for name in _TYPING if name in used]
     if typing_names:
-        lines.append(f"from typing import {', '.join(typing_names)}")
+        lines.append(from_import("typing", typing_names))
     if lines:
         lines.append("")  # standard library above, third party below
     pydantic_names = [name for name in _PYDANTIC if name in used]
     if pydantic_names:
-        lines.append(f"from pydantic import {', '.join(pydantic_names)}")
+        lines.append(from_import("pydantic", pydantic_names))
     if "codegen" in used:
         lines.append("from seawall_runtime import codegen")
     if "Model" in used:
@@ -234,9 +266,7 @@ def import_lines(used: set[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class FieldView:
-    name: str
-    annotation: str
-    default: str | None  # the right-hand side, or None for a required field
+    statement: str  # ``name: annotation`` and its default, laid out
     docstring: str | None
 
 
@@ -358,10 +388,13 @@ class ModelsRenderer:
         if item.name != item.wire_name:
             wire = py_literal(item.wire_name)
             arguments += [f"validation_alias={wire}", f"serialization_alias={wire}"]
+        declaration = f"{item.name}: {annotation}"
         if len(arguments) > 1 or (default is not None and default.startswith("lambda")):
             self.annotate.used.add("Field")
-            default = "Field(" + ", ".join(arguments) + ")"
-        return FieldView(item.name, annotation, default, _doc(item.description, "    "))
+            statement = call_lines("    ", f"{declaration} = Field", arguments)
+        else:
+            statement = f"    {declaration}" + ("" if default is None else f" = {default}")
+        return FieldView(statement, _doc(item.description, "    "))
 
     def _default(self, item: ir.Field) -> str:
         """The default of an optional field: the spec's when it fits the type, else None."""
@@ -530,7 +563,7 @@ def models_package_views(models: ModelsRenderer) -> list[ModelsModuleView]:
         for name in local:
             by_module.setdefault(module_of[name], []).append(name)
         if by_module:
-            imports += [""] + [f"from .{source} import {', '.join(found)}" for source, found in sorted(by_module.items())]
+            imports += [""] + [from_import(f".{source}", found) for source, found in sorted(by_module.items())]
         module_of.update(dict.fromkeys(names, module))
         views.append(ModelsModuleView(module, definitions, imports))
     return views
@@ -561,10 +594,7 @@ class ArgumentView:
 
 @dataclass(frozen=True)
 class ReplyView:
-    status_literal: str
-    kind_literal: str
-    annotation: str | None
-    error: str | None  # error class name
+    entry: str  # the ``status: Reply(...)`` entry of the replies dict, laid out
 
 
 @dataclass(frozen=True)
@@ -574,12 +604,12 @@ class OperationView:
     docstring: str
     positional: tuple[ArgumentView, ...]
     keyword: tuple[ArgumentView, ...]
-    call_mapping: str  # the {"argument": value} dict for the endpoint
-    has_body: bool
+    call: dict[bool, str]  # the endpoint call that ends the method, by is_async
+    alias: dict[bool, str]  # ``name = returning_value(name_detailed)``, by is_async
     returns: str
-    operation_args: str  # Operation(...) arguments
-    params: tuple[str, ...]  # Param(...) expressions
-    body: str | None  # Body(...) expression
+    operation: str  # the ``Operation(...)`` entry of the Endpoint, laid out
+    params: str | None  # the ``params=(...)`` entry of the Endpoint, laid out
+    body: str | None  # the ``body=Body(...)`` entry of the Endpoint, laid out
     replies: tuple[ReplyView, ...]
     accept: str | None  # literal of the Accept header
     operation_id: str  # literal
@@ -632,25 +662,29 @@ class OperationsRenderer:
             docstring=docstring(text, "        "),
             positional=tuple(positional),
             keyword=tuple(required + optional),
-            call_mapping="{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in parameters) + "}",
-            has_body=op.body is not None,
+            call=_endpoint_calls(op, parameters),
+            alias={
+                is_async: call_lines("    ", f"{op.name} = {_RETURNING[is_async]}", [f"{op.name}_detailed"])
+                for is_async in (False, True)
+            },
             returns=returns,
-            operation_args=self._operation_args(op),
-            params=tuple(
-                f"Param({py_literal(p.name)}, {py_literal(p.wire_name)}, {py_literal(p.location)}, "
-                f"{py_literal(p.style)}, {p.explode}{', allow_reserved=True' if p.allow_reserved else ''})"
-                for p in parameters
-            ),
+            operation=call_lines("    ", "Operation", self._operation_args(op), ","),
+            params=_params_entry(parameters),
             body=None
             if op.body is None
-            else f"Body({py_literal(op.body.kind)}, {py_literal(op.body.media_type)}, {self._endpoint_type(op.body.type)})",
+            else call_lines(
+                "    ",
+                "body=Body",
+                [py_literal(op.body.kind), py_literal(op.body.media_type), self._endpoint_type(op.body.type)],
+                ",",
+            ),
             replies=replies,
             accept=_accept(op.responses),
             operation_id=py_literal(op.operation_id),
             fallback_operation=_fallback_operation(op),
         )
 
-    def _operation_args(self, op: ir.Operation) -> str:
+    def _operation_args(self, op: ir.Operation) -> list[str]:
         args = [py_literal(op.operation_id), py_literal(op.method), py_literal(op.path)]
         key_header = None
         if op.policy is not None:
@@ -664,7 +698,7 @@ class OperationsRenderer:
                 args.append(f"policy={policy}")
         if key_header:
             args.append(f"idempotency_key_header={py_literal(key_header)}")
-        return ", ".join(args)
+        return args
 
     def _returns(self, success: list[ir.Response]) -> str:
         annotations: list[str] = []
@@ -697,7 +731,43 @@ class OperationsRenderer:
         if not is_success:
             error = error_class_name(response.status)
             self.error_classes.setdefault(error, _error_text(response.status))
-        return ReplyView(py_literal(response.status), py_literal(response.kind), annotation, error)
+        arguments = [py_literal(response.kind)]
+        if annotation:
+            arguments.append(annotation)
+        if error:
+            arguments.append(f"error=errors.{error}")
+        return ReplyView(call_lines("        ", f"{py_literal(response.status)}: Reply", arguments, ","))
+
+
+def _params_entry(parameters: tuple[ir.Parameter, ...]) -> str | None:
+    """``params=(Param(...), ...),`` for an Endpoint: inline for one that fits, else one per line."""
+    if not parameters:
+        return None
+    calls = []
+    for p in parameters:
+        arguments = [py_literal(p.name), py_literal(p.wire_name), py_literal(p.location), py_literal(p.style), str(p.explode)]
+        if p.allow_reserved:
+            arguments.append("allow_reserved=True")
+        calls.append(arguments)
+    inline = f"    params=(Param({', '.join(calls[0])}),),"
+    if len(calls) == 1 and len(inline) <= LINE_LENGTH:
+        return inline
+    lines = "\n".join(call_lines("        ", "Param", arguments, ",") for arguments in calls)
+    return f"    params=(\n{lines}\n    ),"
+
+
+_RETURNING = {False: "returning_value", True: "returning_value_async"}
+
+
+def _endpoint_calls(op: ir.Operation, parameters: tuple[ir.Parameter, ...]) -> dict[bool, str]:
+    """The statement that ends ``<name>_detailed``, sync and async."""
+    mapping = "{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in parameters) + "}"
+    arguments = ["self._session", mapping, "body" if op.body is not None else "None", "saga", "**options"]
+    constant = op.name.upper()
+    return {
+        False: call_lines("        ", f"return _endpoints.{constant}.call", arguments),
+        True: call_lines("        ", f"return await _endpoints.{constant}.acall", arguments),
+    }
 
 
 def _fallback_operation(op: ir.Operation) -> str | None:
@@ -792,7 +862,7 @@ def policy_expression(policy: OperationPolicy) -> str | None:
 class SagaRefView:
     constant: str
     operation_id: str  # literal
-    expression: str  # the OperationRef(...) expression
+    statement: str  # ``CONSTANT = OperationRef(...)``, laid out
 
 
 def _is_idempotent(op: ir.Operation) -> bool:
@@ -832,8 +902,10 @@ def saga_refs(api: ir.Api) -> list[SagaRefView]:
             # Built from JSON values only (the spec's), so it is JSON data itself.
             literal = py_literal(cast(ir.JsonValue, template))
             spec = f"CompensationSpec({py_literal(compensation.operation)}, {literal})"
-        expression = f"OperationRef({py_literal(op.operation_id)}, {_is_idempotent(op)}, {spec})"
-        views.append(SagaRefView(op.name.upper(), py_literal(op.operation_id), expression))
+        constant = op.name.upper()
+        arguments = [py_literal(op.operation_id), str(_is_idempotent(op)), spec]
+        statement = call_lines("", f"{constant} = OperationRef", arguments)
+        views.append(SagaRefView(constant, py_literal(op.operation_id), statement))
     if problems:
         raise SpecError(problems)
     return views
@@ -924,8 +996,8 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "client_doc": docstring(f"Client for {package.title}.", "    "),
         "endpoint_imports": import_lines(endpoint_used)
         + [
-            "from seawall_runtime import " + ", ".join(sorted({"Operation"} | operations_renderer.runtime_names)),
-            "from seawall_runtime.codegen import " + ", ".join(sorted(codegen_names)),
+            from_import("seawall_runtime", sorted({"Operation"} | operations_renderer.runtime_names)),
+            from_import("seawall_runtime.codegen", sorted(codegen_names)),
             "",
             "from . import errors, models",
         ],
@@ -939,7 +1011,7 @@ def render_package(api: ir.Api) -> dict[str, str]:
         "saga_refs": refs,
         "service_literal": py_literal(package.import_name),
         "saga_imports": ", ".join(
-            sorted({"OperationRef"} | ({"CompensationSpec"} if any("CompensationSpec(" in r.expression for r in refs) else set()))
+            sorted({"OperationRef"} | ({"CompensationSpec"} if any("CompensationSpec(" in r.statement for r in refs) else set()))
         ),
         "client_imports": import_lines(client_used),
         "client_local_import": "from . import _endpoints, models" if "models" in client_used else "from . import _endpoints",

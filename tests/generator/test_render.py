@@ -208,7 +208,7 @@ def test_the_idempotency_key_header_is_sent_by_the_runtime_not_passed(tmp_path: 
     api, _ = build_api(spec, BuildOptions())
     files = render_package(attach_policies(api, policies))
     assert "idempotency_key_2" not in files["pet_store/client.py"] and "x_trace" in files["pet_store/client.py"]
-    assert "idempotency_key_header='idempotency-key'" in files["pet_store/_endpoints.py"]
+    assert 'idempotency_key_header="idempotency-key"' in files["pet_store/_endpoints.py"]
     assert "Idempotency-Key" not in files["pet_store/_endpoints.py"]  # no Param for it
 
 

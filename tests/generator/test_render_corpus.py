@@ -1,4 +1,4 @@
-"""Every spec of the shared corpus builds and renders to valid Python.
+"""Every spec of the shared corpus builds and renders to valid, black-formatted Python.
 
 The corpus is real public documents (see ../shared/corpus/SOURCES.md); two
 of them carry a Maven ``-SNAPSHOT`` version, which has no PEP 440 form, so
@@ -13,6 +13,7 @@ import pytest
 
 from seawall import build, load, render, resolve, upgrade
 from seawall.diagnostics import SpecError
+from seawall.format import format_generated, format_source
 from seawall_runtime.codegen import Deferred
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "specs"
@@ -38,6 +39,9 @@ def test_corpus_spec_renders_valid_python(name: str) -> None:
     for path, text in files.items():
         if path.endswith(".py"):
             compile(text, path, "exec")
+            # The format stage runs black only on long statements: its output must
+            # still be black's over the whole file.
+            assert format_generated(path, text) == format_source(text), path
 
 
 def test_snapshot_version_needs_an_explicit_package_version() -> None:

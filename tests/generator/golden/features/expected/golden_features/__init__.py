@@ -9,7 +9,7 @@ from golden_features.errors import (
 )
 from seawall_runtime.codegen import ApiResponse
 
-__version__ = '2.1'
+__version__ = "2.1"
 
 __all__ = [
     "ApiError",

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from seawall_runtime.saga import OperationRef
 
-GET_SHAPE = OperationRef('getShape', True, None)
+GET_SHAPE = OperationRef("getShape", True, None)
 
-PUT_EVERYTHING = OperationRef('PUT /everything', True, None)
+PUT_EVERYTHING = OperationRef("PUT /everything", True, None)
 
-PUT_FILE = OperationRef('putFile', True, None)
+PUT_FILE = OperationRef("putFile", True, None)
 
-SUBMIT_FORM = OperationRef('submitForm', False, None)
+SUBMIT_FORM = OperationRef("submitForm", False, None)
 
 BY_OPERATION_ID: dict[str, OperationRef] = {
-    'getShape': GET_SHAPE,
-    'PUT /everything': PUT_EVERYTHING,
-    'putFile': PUT_FILE,
-    'submitForm': SUBMIT_FORM,
+    "getShape": GET_SHAPE,
+    "PUT /everything": PUT_EVERYTHING,
+    "putFile": PUT_FILE,
+    "submitForm": SUBMIT_FORM,
 }

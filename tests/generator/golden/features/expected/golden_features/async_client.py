@@ -38,11 +38,12 @@ if TYPE_CHECKING:
 class AsyncClient:
     """Client for Golden Features."""
 
-    service = 'golden_features'  # the saga log's name for this client: stable across releases
+    # The saga log's name for this client: stable across releases.
+    service = "golden_features"
 
     def __init__(
         self,
-        base_url: str = 'https://features.example.com',
+        base_url: str = "https://features.example.com",
         *,
         basic: tuple[str, str] | None = None,
         cookie_key: str | None = None,
@@ -62,15 +63,9 @@ class AsyncClient:
     ) -> None:
         credentials = Credentials(
             basic=basic,
-            cookies=(
-                ('sid', cookie_key),
-            ),
-            headers=(
-                ('Authorization', codegen.bearer(token)),
-            ),
-            query=(
-                ('key', query_key),
-            ),
+            cookies=(("sid", cookie_key),),
+            headers=(("Authorization", codegen.bearer(token)),),
+            query=(("key", query_key),),
         )
         self.runtime = AsyncResilientClient(
             "" if http is not None else base_url,
@@ -87,18 +82,36 @@ class AsyncClient:
             random=random,
             sensitive_headers=credentials.header_names,
         )
-        self._session = Session(self.runtime, policy or Policy(), credentials, _endpoints.BY_OPERATION_ID, self)
+        self._session = Session(
+            self.runtime,
+            policy or Policy(),
+            credentials,
+            _endpoints.BY_OPERATION_ID,
+            self,
+        )
 
     def operation(self, name: str) -> OperationRef:
-        """How the saga may repeat and undo operation ``name`` (an operationId); KeyError if unknown."""
-        from . import _sagas  # the saga package is loaded only when sagas use this client
+        """How a saga may repeat and undo operation ``name`` (an operationId).
+
+        Raises KeyError if the API has no such operation.
+        """
+        # The saga module is loaded only when sagas use this client.
+        from . import _sagas
 
         return _sagas.BY_OPERATION_ID[name]
 
     async def invoke(
-        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
+        self,
+        operation: str,
+        arguments: Arguments,
+        *,
+        idempotency_key: str,
+        policy: Policy | None = None,
     ) -> StepResult:
-        """Call ``operation`` for a saga with canonical arguments; returns any HTTP answer (docs/sagas.md)."""
+        """Call ``operation`` for a saga with canonical arguments.
+
+        Returns any HTTP answer (see docs/sagas.md in seawall).
+        """
         endpoint = _endpoints.BY_OPERATION_ID[operation]
         return await endpoint.ainvoke(
             self._session, arguments, idempotency_key=idempotency_key, policy=policy
@@ -126,7 +139,13 @@ class AsyncClient:
 
         ``get_shape`` returns the value; ``get_shape_detailed`` an ApiResponse.
         """
-        return await _endpoints.GET_SHAPE.acall(self._session, {'id': id, 'x_request_id': x_request_id}, None, saga, **options)
+        return await _endpoints.GET_SHAPE.acall(
+            self._session,
+            {"id": id, "x_request_id": x_request_id},
+            None,
+            saga,
+            **options,
+        )
 
     get_shape = returning_value_async(get_shape_detailed)
 
@@ -143,7 +162,9 @@ class AsyncClient:
 
         ``put_everything`` returns the value; ``put_everything_detailed`` an ApiResponse.
         """
-        return await _endpoints.PUT_EVERYTHING.acall(self._session, {}, body, saga, **options)
+        return await _endpoints.PUT_EVERYTHING.acall(
+            self._session, {}, body, saga, **options
+        )
 
     put_everything = returning_value_async(put_everything_detailed)
 
@@ -160,7 +181,9 @@ class AsyncClient:
 
         ``put_file`` returns the value; ``put_file_detailed`` an ApiResponse.
         """
-        return await _endpoints.PUT_FILE.acall(self._session, {'name': name, 'filter': filter}, body, saga, **options)
+        return await _endpoints.PUT_FILE.acall(
+            self._session, {"name": name, "filter": filter}, body, saga, **options
+        )
 
     put_file = returning_value_async(put_file_detailed)
 
@@ -175,6 +198,8 @@ class AsyncClient:
 
         ``submit_form`` returns the value; ``submit_form_detailed`` an ApiResponse.
         """
-        return await _endpoints.SUBMIT_FORM.acall(self._session, {}, body, saga, **options)
+        return await _endpoints.SUBMIT_FORM.acall(
+            self._session, {}, body, saga, **options
+        )
 
     submit_form = returning_value_async(submit_form_detailed)

@@ -19,7 +19,7 @@ class Priority(enum.IntEnum):
 
 
 class Circle(Model):
-    kind: Literal['circle']
+    kind: Literal["circle"]
     radius: float
 
 
@@ -33,30 +33,32 @@ class Everything(Model):
     owner: EverythingOwner | None = None
     count: int | None = 3
     ratio: float | None = 0.5
-    tags: list[str] | None = Field(default_factory=lambda: ['a', 'b'])
+    tags: list[str] | None = Field(default_factory=lambda: ["a", "b"])
     secret: str | None = None
 
 
 class EverythingOwner(Model):
-    first_name: str | None = Field(default=None, validation_alias='first-name', serialization_alias='first-name')
+    first_name: str | None = Field(
+        default=None, validation_alias="first-name", serialization_alias="first-name"
+    )
     self: str | None = None
 
 
 Labels: TypeAlias = dict[str, str]
 
 
-Mixed: TypeAlias = Literal['auto', 0, True]
+Mixed: TypeAlias = Literal["auto", 0, True]
 
 
 Point: TypeAlias = tuple[float, float]
 
 
 class Square(Model):
-    kind: Literal['square']
+    kind: Literal["square"]
     side: float
 
 
-Shape: TypeAlias = Annotated[Union[Annotated[Circle, Tag('Circle')], Annotated[Square, Tag('Square')]], Discriminator(codegen.discriminator('kind', {'circle': 'Circle', 'square': 'Square'}))]
+Shape: TypeAlias = Annotated[Union[Annotated[Circle, Tag("Circle")], Annotated[Square, Tag("Square")]], Discriminator(codegen.discriminator("kind", {"circle": "Circle", "square": "Square"}))]
 
 
 class Strict(Model):

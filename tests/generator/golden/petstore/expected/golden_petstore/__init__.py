@@ -10,7 +10,7 @@ from golden_petstore.errors import (
 )
 from seawall_runtime.codegen import ApiResponse
 
-__version__ = '1.0.0rc1'
+__version__ = "1.0.0rc1"
 
 __all__ = [
     "ApiError",

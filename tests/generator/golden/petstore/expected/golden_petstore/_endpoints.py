@@ -13,57 +13,53 @@ from seawall_runtime.codegen import Body, Endpoint, Param, Reply
 from . import errors, models
 
 ADD_PET: Endpoint[models.Pet] = Endpoint(
-    Operation('addPet', 'POST', '/pets'),
-    body=Body('json', 'application/json', models.NewPet),
+    Operation("addPet", "POST", "/pets"),
+    body=Body("json", "application/json", models.NewPet),
     replies={
-        '201': Reply('json', models.Pet),
-        '422': Reply('json', models.ErrorModel, error=errors.UnprocessableEntityError),
+        "201": Reply("json", models.Pet),
+        "422": Reply("json", models.ErrorModel, error=errors.UnprocessableEntityError),
     },
     unexpected=errors.ApiError,
-    accept='application/json',
+    accept="application/json",
 )
 
 DELETE_PET: Endpoint[None] = Endpoint(
-    Operation('deletePet', 'DELETE', '/pets/{id}'),
-    params=(
-        Param('id', 'id', 'path', 'simple', False),
-    ),
+    Operation("deletePet", "DELETE", "/pets/{id}"),
+    params=(Param("id", "id", "path", "simple", False),),
     replies={
-        '204': Reply('empty'),
+        "204": Reply("empty"),
     },
     unexpected=errors.ApiError,
 )
 
 FIND_PET_BY_ID: Endpoint[models.Pet] = Endpoint(
-    Operation('findPetById', 'GET', '/pets/{id}'),
-    params=(
-        Param('id', 'id', 'path', 'simple', False),
-    ),
+    Operation("findPetById", "GET", "/pets/{id}"),
+    params=(Param("id", "id", "path", "simple", False),),
     replies={
-        '200': Reply('json', models.Pet),
-        '404': Reply('json', models.ErrorModel, error=errors.NotFoundError),
+        "200": Reply("json", models.Pet),
+        "404": Reply("json", models.ErrorModel, error=errors.NotFoundError),
     },
     unexpected=errors.ApiError,
-    accept='application/json',
+    accept="application/json",
 )
 
 LIST_PETS: Endpoint[list[models.Pet]] = Endpoint(
-    Operation('listPets', 'GET', '/pets'),
+    Operation("listPets", "GET", "/pets"),
     params=(
-        Param('tags', 'tags', 'query', 'form', True),
-        Param('limit', 'limit', 'query', 'form', True),
+        Param("tags", "tags", "query", "form", True),
+        Param("limit", "limit", "query", "form", True),
     ),
     replies={
-        '200': Reply('json', list[models.Pet]),
-        'default': Reply('json', models.ErrorModel, error=errors.DefaultResponseError),
+        "200": Reply("json", list[models.Pet]),
+        "default": Reply("json", models.ErrorModel, error=errors.DefaultResponseError),
     },
     unexpected=errors.ApiError,
-    accept='application/json',
+    accept="application/json",
 )
 
 BY_OPERATION_ID: dict[str, Endpoint[Any]] = {
-    'addPet': ADD_PET,
-    'deletePet': DELETE_PET,
-    'findPetById': FIND_PET_BY_ID,
-    'listPets': LIST_PETS,
+    "addPet": ADD_PET,
+    "deletePet": DELETE_PET,
+    "findPetById": FIND_PET_BY_ID,
+    "listPets": LIST_PETS,
 }

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from seawall_runtime.saga import OperationRef
 
-ADD_PET = OperationRef('addPet', False, None)
+ADD_PET = OperationRef("addPet", False, None)
 
-DELETE_PET = OperationRef('deletePet', True, None)
+DELETE_PET = OperationRef("deletePet", True, None)
 
-FIND_PET_BY_ID = OperationRef('findPetById', True, None)
+FIND_PET_BY_ID = OperationRef("findPetById", True, None)
 
-LIST_PETS = OperationRef('listPets', True, None)
+LIST_PETS = OperationRef("listPets", True, None)
 
 BY_OPERATION_ID: dict[str, OperationRef] = {
-    'addPet': ADD_PET,
-    'deletePet': DELETE_PET,
-    'findPetById': FIND_PET_BY_ID,
-    'listPets': LIST_PETS,
+    "addPet": ADD_PET,
+    "deletePet": DELETE_PET,
+    "findPetById": FIND_PET_BY_ID,
+    "listPets": LIST_PETS,
 }

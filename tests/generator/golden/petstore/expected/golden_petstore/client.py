@@ -36,11 +36,12 @@ if TYPE_CHECKING:
 class Client:
     """Client for Golden Petstore."""
 
-    service = 'golden_petstore'  # the saga log's name for this client: stable across releases
+    # The saga log's name for this client: stable across releases.
+    service = "golden_petstore"
 
     def __init__(
         self,
-        base_url: str = 'https://api.pets.example.com/v1',
+        base_url: str = "https://api.pets.example.com/v1",
         *,
         api_key: str | None = None,
         http: httpx.Client | None = None,
@@ -56,9 +57,7 @@ class Client:
         random: Random | None = None,
     ) -> None:
         credentials = Credentials(
-            headers=(
-                ('X-Api-Key', api_key),
-            ),
+            headers=(("X-Api-Key", api_key),),
         )
         self.runtime = ResilientClient(
             "" if http is not None else base_url,
@@ -75,18 +74,36 @@ class Client:
             random=random,
             sensitive_headers=credentials.header_names,
         )
-        self._session = Session(self.runtime, policy or Policy(), credentials, _endpoints.BY_OPERATION_ID, self)
+        self._session = Session(
+            self.runtime,
+            policy or Policy(),
+            credentials,
+            _endpoints.BY_OPERATION_ID,
+            self,
+        )
 
     def operation(self, name: str) -> OperationRef:
-        """How the saga may repeat and undo operation ``name`` (an operationId); KeyError if unknown."""
-        from . import _sagas  # the saga package is loaded only when sagas use this client
+        """How a saga may repeat and undo operation ``name`` (an operationId).
+
+        Raises KeyError if the API has no such operation.
+        """
+        # The saga module is loaded only when sagas use this client.
+        from . import _sagas
 
         return _sagas.BY_OPERATION_ID[name]
 
     def invoke(
-        self, operation: str, arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
+        self,
+        operation: str,
+        arguments: Arguments,
+        *,
+        idempotency_key: str,
+        policy: Policy | None = None,
     ) -> StepResult:
-        """Call ``operation`` for a saga with canonical arguments; returns any HTTP answer (docs/sagas.md)."""
+        """Call ``operation`` for a saga with canonical arguments.
+
+        Returns any HTTP answer (see docs/sagas.md in seawall).
+        """
         endpoint = _endpoints.BY_OPERATION_ID[operation]
         return endpoint.invoke(
             self._session, arguments, idempotency_key=idempotency_key, policy=policy
@@ -128,7 +145,9 @@ class Client:
 
         ``delete_pet`` returns the value; ``delete_pet_detailed`` an ApiResponse.
         """
-        return _endpoints.DELETE_PET.call(self._session, {'id': id}, None, saga, **options)
+        return _endpoints.DELETE_PET.call(
+            self._session, {"id": id}, None, saga, **options
+        )
 
     delete_pet = returning_value(delete_pet_detailed)
 
@@ -143,7 +162,9 @@ class Client:
 
         ``find_pet_by_id`` returns the value; ``find_pet_by_id_detailed`` an ApiResponse.
         """
-        return _endpoints.FIND_PET_BY_ID.call(self._session, {'id': id}, None, saga, **options)
+        return _endpoints.FIND_PET_BY_ID.call(
+            self._session, {"id": id}, None, saga, **options
+        )
 
     find_pet_by_id = returning_value(find_pet_by_id_detailed)
 
@@ -159,6 +180,8 @@ class Client:
 
         ``list_pets`` returns the value; ``list_pets_detailed`` an ApiResponse.
         """
-        return _endpoints.LIST_PETS.call(self._session, {'tags': tags, 'limit': limit}, None, saga, **options)
+        return _endpoints.LIST_PETS.call(
+            self._session, {"tags": tags, "limit": limit}, None, saga, **options
+        )
 
     list_pets = returning_value(list_pets_detailed)

@@ -8,9 +8,9 @@ from seawall_runtime.codegen import Model
 
 
 class PetStatus(str, enum.Enum):
-    AVAILABLE = 'available'
-    PENDING = 'pending'
-    SOLD = 'sold'
+    AVAILABLE = "available"
+    PENDING = "pending"
+    SOLD = "sold"
 
 
 class ErrorModel(Model):
