@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -60,16 +59,11 @@ class Run:
 
 
 def measure(command: Sequence[str], cwd: Path, timeout: float) -> Run:
-    """Run ``command`` in a fresh wrapper process and measure it.
-
-    seawall's format cache is off, so every run formats from scratch: these are
-    first-generation figures, not regeneration ones.
-    """
-    env = {**os.environ, "SEAWALL_CACHE_DIR": "off"}
+    """Run ``command`` in a fresh wrapper process and measure it."""
     try:
         done = subprocess.run(
             [sys.executable, "-c", _WRAPPER, str(cwd), *command],
-            capture_output=True, text=True, timeout=timeout, check=True, env=env,
+            capture_output=True, text=True, timeout=timeout, check=True,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return Run(timeout, float("nan"), -1, f"timed out after {timeout:.0f} s")
