@@ -57,6 +57,9 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._state: BreakerState = "closed"
         self._generation = 0
+        # Permits are immutable, so every ordinary call of one generation can
+        # share one: no allocation per call while the breaker is closed.
+        self._closed_permit = Permit(0, probe=False)
         self._opened_at = 0.0
         self._probes_in_flight = 0
         self._window: deque[tuple[float, bool]] = deque()
@@ -87,18 +90,14 @@ class CircuitBreaker:
         """A permit for one call, or ``None`` when the call must fail fast."""
         change = None
         with self._lock:
-            now = self._clock.now()
-            if self._state == "open" and self._open_elapsed(now):
-                change = self._move("half-open")
             if self._state == "closed":
-                permit: Permit | None = Permit(self._generation, probe=False)
-            elif (
-                self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes
-            ):
+                return self._closed_permit
+            if self._state == "open" and self._open_elapsed(self._clock.now()):
+                change = self._move("half-open")
+            permit: Permit | None = None
+            if self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes:
                 self._probes_in_flight += 1
                 permit = Permit(self._generation, probe=True)
-            else:
-                permit = None
         self._announce(change)
         return permit
 
@@ -147,6 +146,7 @@ class CircuitBreaker:
         old = self._state
         self._state = new
         self._generation += 1
+        self._closed_permit = Permit(self._generation, probe=False)
         self._probes_in_flight = 0
         if new == "open":
             self._opened_at = self._clock.now() if now is None else now

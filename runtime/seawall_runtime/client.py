@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random as random_module
 import ssl
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
@@ -21,7 +20,12 @@ from seawall_runtime.controller import CallController, Finish, Send, Sleep
 from seawall_runtime.errors import SeawallError
 from seawall_runtime.hooks import BreakerStateChanged, Hooks, call_hook, logger
 from seawall_runtime.keyed import PerKey
-from seawall_runtime.operation import DEFAULT_IDEMPOTENCY_HEADER, Operation, is_idempotent_method
+from seawall_runtime.operation import (
+    DEFAULT_IDEMPOTENCY_HEADER,
+    Operation,
+    is_idempotent_method,
+    new_idempotency_key,
+)
 from seawall_runtime.outcome import Outcome
 from seawall_runtime.policies import BreakerPolicy, BudgetPolicy, Policy
 from seawall_runtime.telemetry import combine_hooks, telemetry_hooks
@@ -93,7 +97,10 @@ class _Core:
         if header is None and idempotency_key is not None:
             header = DEFAULT_IDEMPOTENCY_HEADER
         if header is not None:
-            idempotency_key = idempotency_key or request.headers.get(header) or str(uuid.uuid4())
+            if not idempotency_key:
+                # ``in`` first: httpx's ``get`` of an absent header raises and catches KeyError.
+                present = request.headers[header] if header in request.headers else None
+                idempotency_key = present or new_idempotency_key()
             request.headers[header] = idempotency_key
         has_key = idempotency_key is not None
         if operation is not None:

@@ -16,8 +16,9 @@ and reads time only from its injected clock, so it is tested exactly.
 
 from __future__ import annotations
 
+import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Union
 
 from seawall_runtime.backoff import next_delay
@@ -92,6 +93,29 @@ _Phase = Literal["new", "sending", "sleeping", "done"]
 class CallController:
     """Decides, for one logical call, whether to send, wait, answer or fail."""
 
+    # One controller per call: slots keep construction and attribute access cheap.
+    __slots__ = (
+        "label",
+        "idempotent",
+        "policy",
+        "idempotency_key",
+        "_clock",
+        "_rng",
+        "_hooks",
+        "_breaker",
+        "_budget",
+        "_budget_key",
+        "_debug",
+        "_phase",
+        "_attempts",
+        "_deadline",
+        "_attempt_started",
+        "_clamped",
+        "_permit",
+        "_last_delay",
+        "_max_attempts",
+    )
+
     def __init__(
         self,
         *,
@@ -116,8 +140,12 @@ class CallController:
         self._breaker = breaker
         self._budget = budget
         self._budget_key = budget_key
+        # Asked once per call: formatting debug records nobody reads is most
+        # of what logging would cost on the success path.
+        self._debug = logger.isEnabledFor(logging.DEBUG)
         self._phase: _Phase = "new"
-        self._attempts: list[Attempt] = []
+        # A tuple, grown by one per attempt: ``attempts`` hands it out uncopied.
+        self._attempts: tuple[Attempt, ...] = ()
         self._deadline: float | None = None
         self._attempt_started = 0.0
         self._clamped = False  # the current attempt's timeout is what remains of the total
@@ -129,19 +157,20 @@ class CallController:
     @property
     def attempts(self) -> tuple[Attempt, ...]:
         """The attempts made so far."""
-        return tuple(self._attempts)
+        return self._attempts
 
     # -- the driver's side ------------------------------------------------
 
     def start(self) -> Action:
         """Begin the call: the first action."""
         self._expect("new")
+        now = self._clock.now()
         total = self.policy.timeout.total
         if total is not None:
-            self._deadline = self._clock.now() + total
+            self._deadline = now + total
         if self._budget is not None:
             self._budget.record_request()
-        return self._next_attempt()
+        return self._next_attempt(now)
 
     def on_response(self, response: httpx.Response) -> Action:
         """The attempt got a response (body already read)."""
@@ -184,7 +213,7 @@ class CallController:
     def resume(self) -> Action:
         """The sleep is over."""
         self._expect("sleeping")
-        return self._next_attempt()
+        return self._next_attempt(self._clock.now())
 
     def abandon(self) -> None:
         """The attempt ended by an exception the runtime does not handle
@@ -194,12 +223,14 @@ class CallController:
 
     # -- decisions ---------------------------------------------------------
 
-    def _next_attempt(self) -> Action:
+    def _next_attempt(self, now: float) -> Action:
+        """Send the next attempt, unless the deadline or the breaker forbids it;
+        ``now`` is the clock read by the caller (one read serves both)."""
         timeouts = self.policy.timeout
         timeout = timeouts.attempt
         self._clamped = False
         if self._deadline is not None:
-            remaining = self._deadline - self._clock.now()
+            remaining = self._deadline - now
             if remaining <= 0:
                 return self._fail(
                     DeadlineExceeded(
@@ -213,25 +244,31 @@ class CallController:
         if self._breaker is not None:
             self._permit = self._breaker.acquire()
             if self._permit is None:
-                retry_in = self._breaker.retry_in()
-                return self._fail(
-                    CircuitOpen(
-                        f"{self.label}: circuit open for {self._breaker.key or 'this host'}; "
-                        f"calls fail fast for another {retry_in:.3g}s",
-                        retry_in=retry_in,
-                    ),
-                    "circuit-open",
-                )
+                return self._fail(self._circuit_open(self._breaker), "circuit-open")
         connect = timeouts.connect
         if timeout is not None and (connect is None or timeout < connect):
             connect = timeout
         number = len(self._attempts) + 1
         self._phase = "sending"
-        self._attempt_started = self._clock.now()
-        logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
+        self._attempt_started = now
+        if self._debug:
+            logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
         if self._hooks.on_attempt_start is not None:
             call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
         return Send(number, timeout, connect)
+
+    def _circuit_open(self, breaker: CircuitBreaker) -> CircuitOpen:
+        """The error for a call the breaker refused: open, or half-open with
+        every probe slot taken (then ``retry_in`` is 0: the probe decides)."""
+        retry_in = breaker.retry_in()
+        where = breaker.key or "this host"
+        if retry_in > 0:
+            why = f"circuit open for {where}; calls fail fast for another {retry_in:.3g}s"
+        else:
+            why = (
+                f"circuit half-open for {where}; calls fail fast while a probe call " "is in flight"
+            )
+        return CircuitOpen(f"{self.label}: {why}", retry_in=retry_in)
 
     def _retry_or_stop(
         self, cause: httpx.Response | SeawallError, reason: str, hint: float | None
@@ -261,8 +298,12 @@ class CallController:
             call_hook(self._hooks.on_budget_exhausted, BudgetSpent(self.label, self._budget_key))
             logger.debug("%s: retry budget for %s spent", self.label, self._budget_key)
             return self._stop(cause, "budget")
-        self._attempts[-1] = replace(self._attempts[-1], retry_delay=delay)
-        logger.debug("%s: retry in %.3fs after %s", self.label, delay, reason)
+        last = self._attempts[-1]
+        self._attempts = self._attempts[:-1] + (
+            Attempt(last.number, last.status, last.error, last.duration, delay),
+        )
+        if self._debug:
+            logger.debug("%s: retry in %.3fs after %s", self.label, delay, reason)
         call_hook(
             self._hooks.on_retry, RetryScheduled(self.label, len(self._attempts), delay, reason)
         )
@@ -298,10 +339,10 @@ class CallController:
             if trigger is not None:
                 return self._use_fallback(response, trigger)
         self._phase = "done"
-        return Finish(Outcome(response, None, False, self.idempotency_key, self.attempts, reason))
+        return Finish(Outcome(response, None, False, self.idempotency_key, self._attempts, reason))
 
     def _fail(self, error: SeawallError, reason: StopReason) -> Action:
-        error.attempts = self.attempts
+        error.attempts = self._attempts
         error.idempotency_key = self.idempotency_key
         fallback = self.policy.fallback
         if fallback is not None:
@@ -317,7 +358,7 @@ class CallController:
         call_hook(self._hooks.on_fallback, FallbackUsed(self.label, trigger))
         logger.debug("%s: answered by the fallback (%s)", self.label, trigger)
         value = self.policy.fallback.answer(cause)
-        return Finish(Outcome(None, value, True, self.idempotency_key, self.attempts, "answered"))
+        return Finish(Outcome(None, value, True, self.idempotency_key, self._attempts, "answered"))
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -328,8 +369,9 @@ class CallController:
     def _end_attempt(self, *, status: int | None, error: str | None) -> None:
         duration = self._clock.now() - self._attempt_started
         number = len(self._attempts) + 1
-        self._attempts.append(Attempt(number, status, error, duration))
-        logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
+        self._attempts += (Attempt(number, status, error, duration),)
+        if self._debug:
+            logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
         if self._hooks.on_attempt_end is not None:
             call_hook(
                 self._hooks.on_attempt_end,

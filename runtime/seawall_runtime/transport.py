@@ -40,10 +40,13 @@ def translate(exc: httpx.TransportError, label: str) -> SeawallError | None:
     return None
 
 
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
 def origin(url: httpx.URL) -> str:
     """scheme://host:port, the key for per-host breakers and budgets."""
-    port = url.port or {"http": 80, "https": 443}.get(url.scheme, 0)
-    return f"{url.scheme}://{url.host}:{port}"
+    scheme = url.scheme
+    return f"{scheme}://{url.host}:{url.port or _DEFAULT_PORTS.get(scheme, 0)}"
 
 
 def label_for(request: httpx.Request) -> str:
@@ -92,6 +95,8 @@ class BodyReader:
     clock between chunks bounds a body that trickles in.
     """
 
+    __slots__ = ("_limit", "_deadline", "_clock", "_label", "_chunks", "_size")
+
     def __init__(
         self,
         response: httpx.Response,
@@ -107,9 +112,10 @@ class BodyReader:
         self._label = label
         self._chunks: list[bytes] = []
         self._size = 0
-        declared = response.headers.get("content-length", "")
-        if limit is not None and declared.isdigit() and int(declared) > limit:
-            raise self._too_large(int(declared))
+        if limit is not None:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise self._too_large(int(declared))
 
     def feed(self, chunk: bytes) -> None:
         self._size += len(chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from seawall_runtime import (
     SeawallError,
     redact_headers,
 )
+from seawall_runtime.operation import new_idempotency_key
 
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 failures = st.lists(
@@ -86,6 +88,33 @@ def test_idempotency_key_is_constant_across_attempts(
     keys = {request.headers["Idempotency-Key"] for request in script.requests}
     assert len(keys) == 1
     assert keys == {result.idempotency_key}  # type: ignore[attr-defined]
+
+
+def test_generated_keys_are_distinct_random_uuid4_strings() -> None:
+    keys = [new_idempotency_key() for _ in range(2000)]
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == key  # the canonical lower-case 8-4-4-4-12 form
+    # Bits counted from the most significant: 48-51 hold the version, 64-65 the
+    # variant. Each of the other 122 takes both values across the sample (all
+    # 2000 keys agreeing on a random bit has probability 2**-1999).
+    fixed = {48, 49, 50, 51, 64, 65}
+    values = [uuid.UUID(key).int for key in keys]
+    for bit in sorted(set(range(128)) - fixed):
+        mask = 1 << (127 - bit)
+        assert any(v & mask for v in values) and not all(v & mask for v in values), bit
+
+
+def test_each_call_gets_its_own_key() -> None:
+    script = Script([200])
+    op = Operation("create", "POST", "/r", idempotency_key_header="Idempotency-Key")
+    with ResilientClient("http://api.test", transport=script.transport) as client:
+        outcomes = [client.request("POST", "/r", operation=op) for _ in range(3)]
+    keys = [request.headers["Idempotency-Key"] for request in script.requests]
+    assert keys == [outcome.idempotency_key for outcome in outcomes]
+    assert len(set(keys)) == 3 and all(uuid.UUID(key).version == 4 for key in keys)
 
 
 @settings(max_examples=150, deadline=None)  # no timing limit on a loaded machine

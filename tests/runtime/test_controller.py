@@ -15,10 +15,12 @@ from seawall_runtime import (
     BudgetExhausted,
     BudgetPolicy,
     CallController,
+    CircuitBreaker,
     CircuitOpen,
     ConnectError,
     ConnectionReset,
     DeadlineExceeded,
+    Fail,
     FakeClock,
     FallbackPolicy,
     Hooks,
@@ -211,6 +213,44 @@ def test_open_circuit_fails_fast_without_the_network(clock: FakeClock) -> None:
     assert [(e.old, e.new) for e in changes] == [("closed", "open")]  # type: ignore[attr-defined]
 
 
+def test_call_refused_while_a_probe_is_in_flight_says_so(clock: FakeClock) -> None:
+    breaker = CircuitBreaker(BreakerPolicy(minimum_calls=1, open_for=5), clock, "http://h:80")
+    tripping = breaker.acquire()
+    assert tripping is not None
+    breaker.record(tripping, failed=True)
+    clock.advance(5)
+    probe = breaker.acquire()
+    assert probe is not None and probe.probe
+    controller = CallController(
+        label="getThing",
+        idempotent=True,
+        policy=Policy(),
+        clock=clock,
+        rng=random.Random(0),
+        breaker=breaker,
+    )
+    action = controller.start()
+    assert isinstance(action, Fail) and isinstance(action.error, CircuitOpen)
+    assert action.error.retry_in == 0
+    assert str(action.error) == (
+        "getThing: circuit half-open for http://h:80; "
+        "calls fail fast while a probe call is in flight"
+    )
+
+
+def test_open_circuit_message_counts_down(clock: FakeClock) -> None:
+    c = client(
+        Script([500], clock),
+        clock,
+        policy=Policy(retry=None),
+        breaker=BreakerPolicy(minimum_calls=1, open_for=5),
+    )
+    c.request("GET", "/r")
+    clock.advance(2)
+    with pytest.raises(CircuitOpen, match=r"circuit open for http://api\.test:80; .* another 3s"):
+        c.request("GET", "/r")
+
+
 def test_open_circuit_stops_retrying(clock: FakeClock) -> None:
     script = Script([503], clock)
     c = client(script, clock, breaker=BreakerPolicy(minimum_calls=2))
@@ -220,27 +260,38 @@ def test_open_circuit_stops_retrying(clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize(
-    ("steps", "on", "trigger"),
+    ("steps", "on", "trigger", "cause_type"),
     [
-        ([503], {"exhausted"}, "exhausted"),
-        ([503], {"5XX"}, "503"),
-        ([httpx.ConnectError("x")], {"connection-error"}, "connection-error"),
-        ([httpx.ReadTimeout("x")], {"timeout"}, "timeout"),
+        ([503], {"exhausted"}, "exhausted", httpx.Response),
+        ([503], {"5XX"}, "503", httpx.Response),
+        ([httpx.ConnectError("x")], {"connection-error"}, "connection-error", ConnectError),
+        ([httpx.ReadTimeout("x")], {"timeout"}, "timeout", RequestTimeout),
     ],
 )
 def test_fallback_answers_listed_failures(
-    clock: FakeClock, steps: list[Step], on: set[str | int], trigger: str
+    clock: FakeClock, steps: list[Step], on: set[str | int], trigger: str, cause_type: type
 ) -> None:
     used: list[object] = []
-    fallback = FallbackPolicy(
-        on=frozenset(on), factory=lambda cause: f"cached:{type(cause).__name__}"
-    )
+    causes: list[BaseException | httpx.Response] = []
+
+    def factory(cause: BaseException | httpx.Response) -> str:
+        causes.append(cause)
+        return "cached"
+
+    fallback = FallbackPolicy(on=frozenset(on), factory=factory)
     policy = Policy(retry=RetryPolicy(backoff=FIXED), fallback=fallback)
     c = client(Script(steps, clock), clock, policy, hooks=Hooks(on_fallback=used.append))
     outcome = c.request("GET", "/r")
     assert outcome.from_fallback and outcome.response is None
-    assert str(outcome.fallback_value).startswith("cached:")
+    assert outcome.fallback_value == "cached"
     assert [e.reason for e in used] == [trigger]  # type: ignore[attr-defined]
+    [cause] = causes
+    if isinstance(cause, httpx.Response):
+        assert cause_type is httpx.Response and cause.status_code == 503
+    else:
+        # Every attempt failed: the factory gets the summary, the last attempt's error inside.
+        assert isinstance(cause, RetriesExhausted) and isinstance(cause.last_error, cause_type)
+        assert len(cause.attempts) == 3
 
 
 def test_fallback_is_not_used_for_unlisted_failures(clock: FakeClock) -> None:
