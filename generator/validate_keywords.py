@@ -217,10 +217,42 @@ class _Checker:
 
     def default(self, schema: Any, value: Any, pointer: str) -> Iterator[Diagnostic]:
         """Problems of a default value, placed at the schema (or 2.0 parameter) that holds it."""
+        if _plainly_valid(schema, value):
+            return
         if self._values is None:
             self._values = validate_engines.value_validator(self.version, self.document)
         for error in self._values.evolve(schema=schema).iter_errors(value):
             yield self.problem(str(error.message), pointer)
+
+
+# Keywords that either constrain nothing or that _plainly_valid checks itself.
+_PLAIN_KEYWORDS = frozenset(
+    {"default", "type", "enum", "minimum", "maximum", "description", "title", "example", "deprecated", "readOnly", "writeOnly"}
+)
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+
+
+def _plainly_valid(schema: Any, value: Any) -> bool:
+    """A default that plainly fits a simple schema (a scalar type, an enum, bounds).
+
+    Most defaults are of this kind, and checking them here spares loading the
+    OpenAPI validator (a third of a second). Anything less plain (refs,
+    composition, formats, nullable) returns False and gets the full check;
+    so does anything in doubt: True is only ever a certain answer.
+    """
+    if not isinstance(schema, dict) or not all(k in _PLAIN_KEYWORDS or k.startswith("x-") for k in schema):
+        return False
+    allowed = _PLAIN_TYPES.get(schema.get("type")) if isinstance(schema.get("type"), str) else None
+    if allowed is None or isinstance(value, bool) != (allowed == (bool,)) or not isinstance(value, allowed):
+        return False
+    enum = schema.get("enum")
+    if enum is not None and not (isinstance(enum, list) and any(type(item) is type(value) and item == value for item in enum)):
+        return False
+    for bound, fits in (("minimum", lambda limit: value >= limit), ("maximum", lambda limit: value <= limit)):
+        limit = schema.get(bound)
+        if limit is not None and not (isinstance(limit, (int, float)) and not isinstance(limit, bool) and not isinstance(value, str) and fits(limit)):
+            return False
+    return True
 
 
 def _other_dialect_problem(dialect: str, schema: dict[str, Any] | bool) -> str | None:

@@ -11,12 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seawall import validate_engines
 from seawall.diagnostics import Diagnostic
 from seawall.load import load_document
 from seawall.resolve import resolve
 from seawall.validate import validate
+from seawall.validate_keywords import _plainly_valid
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "specs"
 
@@ -170,3 +173,32 @@ def test_fast_filter_and_python_engines_agree_on_the_corpus(monkeypatch: pytest.
     slow = {name: validate(spec, lenient=True) for name, spec in specs.items()}
     assert fast == slow
     assert sum(len(problems) for problems in fast.values()) > 0
+
+
+plain_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-3, 3), st.sampled_from(["", "a", "b"]))
+plain_schemas = st.fixed_dictionaries(
+    {"type": st.sampled_from(["string", "integer", "number", "boolean", "array", ["string", "null"]])},
+    optional={
+        "enum": st.lists(plain_values, max_size=3),
+        "minimum": st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.booleans()),
+        "maximum": st.one_of(st.integers(-3, 3), st.floats(-3, 3)),
+        "description": st.just("words"),
+    },
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(["3.0", "3.1"]), plain_schemas, plain_values)
+def test_a_default_passed_without_the_validator_is_one_the_validator_passes(
+    version: str, schema: dict[str, object], value: object
+) -> None:
+    """The shortcut for plain defaults may only ever answer "valid" when it is."""
+    if _plainly_valid(schema, value):
+        validator = validate_engines.value_validator(version, {"openapi": version})  # type: ignore[arg-type]
+        assert list(validator.evolve(schema=schema).iter_errors(value)) == []
+
+
+@pytest.mark.parametrize("keyword", [{"format": "int32"}, {"nullable": True}, {"$ref": "#/x"}, {"allOf": []}])
+def test_a_default_under_other_keywords_gets_the_full_check(keyword: dict[str, object]) -> None:
+    assert _plainly_valid({"type": "integer"}, 1)
+    assert not _plainly_valid({"type": "integer", **keyword}, 1)
