@@ -19,6 +19,7 @@ the golden specs, that the result equals black run over each whole file.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -117,14 +118,18 @@ def _statements_to_format(
         yield _Statement(first, last, depth)
 
 
-def _unsplittable_item(line: str) -> bool:
-    """An item of an exploded bracket that black cannot split: no brackets in it.
+# An item such as ``Name as Name,`` or ``"key": CONSTANT,``: names, dotted
+# names and plain strings, joined by nothing black splits at.
+_UNSPLITTABLE_ITEM = re.compile(r'(?:[\w.]+|"[^"\\]*")(?:(?:: | as |=)(?:[\w.]+|"[^"\\]*"))?,')
 
-    Black would try to split it at its commas (it has only its own) and then
-    at brackets (it has none), so it keeps the line as it is.
+
+def _unsplittable_item(line: str) -> bool:
+    """An item of an exploded bracket that black cannot split.
+
+    Black would split it at its delimiters (operators, commas other than its
+    own) and then at its brackets; with neither, it keeps the line as it is.
     """
-    item = line.strip()
-    return item.endswith(",") and not any(char in item for char in "()[]{}#\\")
+    return _UNSPLITTABLE_ITEM.fullmatch(line.strip()) is not None
 
 
 def _format_at_depth(texts: list[str], depth: int) -> list[list[str]]:

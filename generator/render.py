@@ -50,7 +50,7 @@ from typing import Any, cast
 
 from seawall import ir
 from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
-from seawall.layout import LINE_LENGTH, call_lines, from_import
+from seawall.layout import LINE_LENGTH, Bracketed, Item, annotated_lines, assignment_lines, call_lines, from_import
 from seawall.naming import class_name
 from seawall.policies import BackoffSpec, BreakerSpec, BudgetSpec, OperationPolicy, RetrySpec, TimeoutSpec
 
@@ -275,11 +275,11 @@ class DefinitionView:
     kind: str  # "model", "enum", "alias"
     name: str
     docstring: str | None
-    base: str = "Model"
+    header: str = ""  # ``class Name(Base):``, laid out
     config: str | None = None
     fields: tuple[FieldView, ...] = ()
     extra_annotation: str | None = None
-    members: tuple[tuple[str, str], ...] = ()  # enum: (NAME, literal)
+    members: tuple[str, ...] = ()  # enum: ``NAME = literal`` statements
     alias: str = ""
 
 
@@ -368,7 +368,7 @@ class ModelsRenderer:
             kind="model",
             name=model.name,
             docstring=_doc(model.description, "    "),
-            base=model.base or "Model",
+            header=call_lines("", f"class {model.name}", [model.base or "Model"], ":"),
             config='ConfigDict(extra="forbid")' if model.extra == "forbid" else None,
             fields=fields,
             extra_annotation=extra,
@@ -388,12 +388,11 @@ class ModelsRenderer:
         if item.name != item.wire_name:
             wire = py_literal(item.wire_name)
             arguments += [f"validation_alias={wire}", f"serialization_alias={wire}"]
-        declaration = f"{item.name}: {annotation}"
         if len(arguments) > 1 or (default is not None and default.startswith("lambda")):
             self.annotate.used.add("Field")
-            statement = call_lines("    ", f"{declaration} = Field", arguments)
+            statement = call_lines("    ", f"{item.name}: {annotation} = Field", arguments)
         else:
-            statement = f"    {declaration}" + ("" if default is None else f" = {default}")
+            statement = annotated_lines("    ", item.name, annotation, default)
         return FieldView(statement, _doc(item.description, "    "))
 
     def _default(self, item: ir.Field) -> str:
@@ -441,8 +440,8 @@ class ModelsRenderer:
             kind="enum",
             name=enum.name,
             docstring=_doc(enum.description, "    "),
-            base="str, enum.Enum" if enum.kind == "str" else "enum.IntEnum",
-            members=tuple((member.name, py_literal(member.value)) for member in enum.members),
+            header=call_lines("", f"class {enum.name}", ["str", "enum.Enum"] if enum.kind == "str" else ["enum.IntEnum"], ":"),
+            members=tuple(assignment_lines("    ", member.name, py_literal(member.value)) for member in enum.members),
         )
 
 
@@ -607,6 +606,7 @@ class OperationView:
     call: dict[bool, str]  # the endpoint call that ends the method, by is_async
     alias: dict[bool, str]  # ``name = returning_value(name_detailed)``, by is_async
     returns: str
+    endpoint_head: str  # ``CONSTANT: Endpoint[...] = Endpoint(``, laid out
     operation: str  # the ``Operation(...)`` entry of the Endpoint, laid out
     params: str | None  # the ``params=(...)`` entry of the Endpoint, laid out
     body: str | None  # the ``body=Body(...)`` entry of the Endpoint, laid out
@@ -668,6 +668,7 @@ class OperationsRenderer:
                 for is_async in (False, True)
             },
             returns=returns,
+            endpoint_head=_endpoint_head(op.name.upper(), returns),
             operation=call_lines("    ", "Operation", self._operation_args(op), ","),
             params=_params_entry(parameters),
             body=None
@@ -756,13 +757,21 @@ def _params_entry(parameters: tuple[ir.Parameter, ...]) -> str | None:
     return f"    params=(\n{lines}\n    ),"
 
 
+def _endpoint_head(constant: str, returns: str) -> str:
+    head = f"{constant}: Endpoint[{returns}] = Endpoint("
+    if len(head) <= LINE_LENGTH:
+        return head
+    # Declared apart: black would otherwise wrap (and re-indent) the whole call.
+    return annotated_lines("", constant, f"Endpoint[{returns}]", None) + f"\n{constant} = Endpoint("
+
+
 _RETURNING = {False: "returning_value", True: "returning_value_async"}
 
 
 def _endpoint_calls(op: ir.Operation, parameters: tuple[ir.Parameter, ...]) -> dict[bool, str]:
     """The statement that ends ``<name>_detailed``, sync and async."""
-    mapping = "{" + ", ".join(f"{py_literal(p.name)}: {p.name}" for p in parameters) + "}"
-    arguments = ["self._session", mapping, "body" if op.body is not None else "None", "saga", "**options"]
+    mapping = Bracketed("", [f"{py_literal(p.name)}: {p.name}" for p in parameters], "{}")
+    arguments: list[Item] = ["self._session", mapping, "body" if op.body is not None else "None", "saga", "**options"]
     constant = op.name.upper()
     return {
         False: call_lines("        ", f"return _endpoints.{constant}.call", arguments),

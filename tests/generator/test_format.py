@@ -57,6 +57,10 @@ def function(
     table = {{
         "key": Reply("json", Deferred(lambda: models.SomeModelName), error=errors.SomeErrorName),
         "a_key_long_enough_to_pass_the_limit_without_any_bracket_in_it_at_all": "value",
+        "union": Reply(
+            "json",
+            models.SomeRatherLongModelName | models.AnotherRatherLongModelName | models.More,
+        ),
     }}
 '''
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.format import format_source
-from seawall.layout import call_lines, from_import
+from seawall.layout import Bracketed, annotated_lines, call_lines, from_import, lay_out
 from seawall.render import py_literal
 
 names = st.text(string.ascii_letters + "_", min_size=1, max_size=30).map(lambda name: "n_" + name)
@@ -67,3 +67,46 @@ def test_a_literal_is_what_black_writes_and_means_the_value(value: object) -> No
 @given(st.text())
 def test_a_string_literal_cannot_end_early(text: str) -> None:
     assert ast.literal_eval(py_literal(text)) == text
+
+
+def bracketed(depth: int) -> st.SearchStrategy[Bracketed]:
+    """Calls, list literals and dict literals, nested ``depth`` deep."""
+    plain: st.SearchStrategy[object] = names
+    if depth:
+        plain = plain | bracketed(depth - 1)
+    entries = st.tuples(names, plain).map(lambda pair: f'"{pair[0]}": {pair[1]}')
+    return st.one_of(
+        st.builds(Bracketed, st.sampled_from(["call", "obj.method"]), st.lists(plain, max_size=6)),
+        st.builds(Bracketed, st.just(""), st.lists(plain, max_size=6), st.just("[]")),
+        st.builds(Bracketed, st.just(""), st.lists(entries, max_size=6), st.just("{}")),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(bracketed(2))
+def test_nested_brackets_are_laid_out_as_black_lays_them_out(expression: Bracketed) -> None:
+    statement = lay_out("    ", Bracketed("return call", [expression, "other"]))
+    item = lay_out("    ", expression, ",")
+    for source in (f"def f():\n{statement}\n", f"x = [\n    a,\n{item}\n]\n"):
+        if max(len(line) for line in source.splitlines()) <= 88:
+            assert format_source(source) == source
+
+
+type_names = st.text(string.ascii_letters, min_size=1, max_size=70).map(lambda name: "T" + name)
+annotations = st.one_of(
+    type_names,
+    type_names.map(lambda name: f"{name} | None"),
+    st.tuples(type_names, type_names).map(lambda pair: f"{pair[0]} | dict[str, {pair[1]}] | None"),
+    type_names.map(lambda name: f"list[{name}]"),
+    type_names.map(lambda name: f"list[{name}] | None"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(names, annotations, st.sampled_from([None, "None", "Other.MEMBER", '"a default string"']))
+def test_an_annotated_field_is_laid_out_as_black_lays_it_out(
+    name: str, annotation: str, default: str | None
+) -> None:
+    source = "class A:\n" + annotated_lines("    ", name, annotation, default) + "\n"
+    if max(len(line) for line in source.splitlines()) <= 88:
+        assert format_source(source) == source
