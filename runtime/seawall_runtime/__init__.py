@@ -3,9 +3,10 @@
 Everything public is importable from here; see docs/runtime-api.md.
 """
 
+from typing import TYPE_CHECKING
+
 from seawall_runtime.breaker import BreakerState, CircuitBreaker
 from seawall_runtime.budget import RetryBudget
-from seawall_runtime.client import AsyncResilientClient, ResilientClient
 from seawall_runtime.clock import Clock, FakeClock, SystemClock
 from seawall_runtime.controller import CallController, Fail, Finish, Send, Sleep
 from seawall_runtime.errors import (
@@ -50,6 +51,20 @@ from seawall_runtime.policies import (
 )
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from seawall_runtime.client import AsyncResilientClient, ResilientClient
+
+
+def __getattr__(name: str) -> object:
+    # The clients (and httpx with them) load on first use, so that importing a
+    # part of the runtime that needs no HTTP (the saga expressions, which the
+    # generator checks specs with) stays fast.
+    if name in ("AsyncResilientClient", "ResilientClient"):
+        from seawall_runtime import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_RETRY_ON",
