@@ -13,6 +13,7 @@ stage hands that statement to black.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
@@ -73,60 +74,139 @@ def from_import(module: str, names: Sequence[str]) -> str:
     return f"from {module} import (\n{exploded})"
 
 
-def annotated_lines(indent: str, name: str, annotation: str, default: str | None) -> str:
+def annotated_lines(indent: str, name: str, annotation: str, default: Item | None) -> str:
     """``{name}: {annotation} = {default}`` (a field), laid out as black lays it out.
 
-    Too long, the default goes alone in parentheses when that makes it fit;
-    else the annotation does, split before each top-level ``|`` if it must
-    be. A subscript annotation such as ``list[X]`` is split at its bracket.
+    Too long, a default call is split at its bracket if its head fits; an
+    unbracketed default goes alone in parentheses when that makes it fit.
+    Else the annotation is split: a subscript such as ``list[X]`` at its
+    bracket, anything else in parentheses, before each top-level ``|`` if
+    it must be.
     """
     rest = "" if default is None else f" = {default}"
     one_line = f"{indent}{name}: {annotation}{rest}"
     if len(one_line) <= LINE_LENGTH:
         return one_line
     inner = indent + INDENT
-    if default is not None:
-        head = f"{indent}{name}: {annotation} = ("
+    head = f"{indent}{name}: {annotation} = ("
+    if isinstance(default, Bracketed):
+        declared = Bracketed(f"{name}: {annotation} = {default.head}", default.items, default.brackets)
+        if len(f"{indent}{declared.head}(") <= LINE_LENGTH:
+            return lay_out(indent, declared)
+        if len(head) <= LINE_LENGTH:
+            return f"{head}\n{lay_out(inner, default)}\n{indent})"
+    elif default is not None:
         if len(head) <= LINE_LENGTH and len(inner) + len(default) <= LINE_LENGTH:
             return f"{head}\n{inner}{default}\n{indent})"
-    if "'" in annotation or '"' in annotation:
-        return one_line  # a Literal[...]: its strings may hold brackets; black decides
-    alternatives = _top_level_split(annotation, " | ")
-    if len(alternatives) == 1 and annotation.endswith("]"):
-        subscripted, _, inside = annotation[:-1].partition("[")
-        if len(_top_level_split(inside, ", ")) > 1:
-            return one_line
-        return lay_out(indent, Bracketed(f"{name}: {subscripted}", [inside], "[]"), rest)
-    if len(inner) + len(annotation) <= LINE_LENGTH:
-        body = f"{inner}{annotation}"
+    parsed = parse_bracketed(annotation) if len(_top_level_split(annotation, " | ")) == 1 else annotation
+    if not isinstance(parsed, Bracketed):
+        lines = f"{indent}{name}: (\n{_alternatives(inner, annotation)}\n{indent}){rest}"
+    elif parsed.brackets == "[]" and parsed.head:
+        lines = lay_out(indent, Bracketed(f"{name}: {parsed.head}", parsed.items, "[]"), rest)
     else:
-        body = "\n".join(f"{inner}{'| ' if i else ''}{part}" for i, part in enumerate(alternatives))
-    return f"{indent}{name}: (\n{body}\n{indent}){rest}"
+        return one_line
+    last_start = lines.rfind("\n") + 1
+    if isinstance(default, Bracketed) and len(lines) - last_start > LINE_LENGTH:
+        # The closing bracket's line, ") = Field(...)", is split in turn.
+        closing = Bracketed(f"{lines[-len(rest) - 1]} = {default.head}", default.items, default.brackets)
+        lines = lines[:last_start] + lay_out(indent, closing)
+    return lines
+
+
+def _alternatives(indent: str, expression: str) -> str:
+    """``expression`` alone at ``indent``; too long, one ``|`` alternative per line."""
+    if len(indent) + len(expression) <= LINE_LENGTH:
+        return f"{indent}{expression}"
+    lines = []
+    for i, alternative in enumerate(_top_level_split(expression, " | ")):
+        prefix = "| " if i else ""
+        parsed = parse_bracketed(alternative)
+        line = f"{indent}{prefix}{alternative}"
+        if len(line) > LINE_LENGTH and isinstance(parsed, Bracketed) and parsed.head:
+            line = lay_out(indent, Bracketed(prefix + parsed.head, parsed.items, parsed.brackets))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# What may come before an opening bracket for black to split there: a (dotted)
+# name, maybe as a keyword argument, or nothing (a literal).
+_HEAD = re.compile(r"(?:\w+=)?[\w.]*")
+
+
+def parse_bracketed(text: str) -> Item:
+    """``text`` as a :class:`Bracketed` if it is ``head(...)``, ``head[...]`` or a
+    bracketed literal, its items parsed in turn; else ``text`` itself."""
+    opening = _opening_of_last(text)
+    if opening is None or not _HEAD.fullmatch(text[:opening]):
+        return text
+    inner = text[opening + 1 : -1]
+    items = [parse_bracketed(item) for item in _top_level_split(inner, ", ")] if inner else []
+    return Bracketed(text[:opening], items, text[opening] + text[-1])
+
+
+def _scan(text: str) -> list[tuple[int, str, int]]:
+    """(index, character, bracket depth before it) of each character outside strings."""
+    found, depth, quote, i = [], 0, "", 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        else:
+            found.append((i, char, depth))
+            depth += (char in "([{") - (char in ")]}")
+        i += 1
+    return found
+
+
+def _opening_of_last(text: str) -> int | None:
+    """Where the bracket that the last character closes opens, if it is one."""
+    if not text or text[-1] not in ")]}":
+        return None
+    openings: list[int] = []
+    for index, char, _ in _scan(text):
+        if char in "([{":
+            openings.append(index)
+        elif char in ")]}":
+            if not openings:
+                return None
+            opened = openings.pop()
+            if index == len(text) - 1:
+                matches = "([{".index(text[opened]) == ")]}".index(char)
+                return opened if matches and not openings else None
+    return None
 
 
 def _top_level_split(text: str, separator: str) -> list[str]:
-    """``text`` split at ``separator`` where no bracket is open."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(text):
-        char = text[i]
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith(separator, i):
-            parts.append(text[start:i])
-            start = i = i + len(separator)
-            continue
-        i += 1
+    """``text`` split at ``separator`` where no bracket is open (nor a string)."""
+    parts, start = [], 0
+    for index, _, depth in _scan(text):
+        if depth == 0 and index >= start and text.startswith(separator, index):
+            parts.append(text[start:index])
+            start = index + len(separator)
     parts.append(text[start:])
     return parts
 
 
 def assignment_lines(indent: str, target: str, value: str) -> str:
-    """``{target} = {value}`` with an unbracketed value: too long, the value goes in parentheses."""
+    """``{target} = {value}``, laid out as black lays it out.
+
+    Too long, a value ending in a call or subscript is split at its bracket;
+    any other goes in parentheses, one ``|`` alternative per line if need be.
+    """
     one_line = f"{indent}{target} = {value}"
-    head = f"{indent}{target} = ("
-    inner = indent + INDENT
-    if len(one_line) <= LINE_LENGTH or len(head) > LINE_LENGTH or len(inner) + len(value) > LINE_LENGTH:
+    if len(one_line) <= LINE_LENGTH:
         return one_line
-    return f"{head}\n{inner}{value}\n{indent})"
+    parsed = parse_bracketed(value)
+    if isinstance(parsed, Bracketed):
+        if not parsed.head:
+            return one_line
+        return lay_out(indent, Bracketed(f"{target} = {parsed.head}", parsed.items, parsed.brackets))
+    head = f"{indent}{target} = ("
+    if len(head) > LINE_LENGTH:
+        return one_line
+    return f"{head}\n{_alternatives(indent + INDENT, value)}\n{indent})"

@@ -280,7 +280,7 @@ class DefinitionView:
     fields: tuple[FieldView, ...] = ()
     extra_annotation: str | None = None
     members: tuple[str, ...] = ()  # enum: ``NAME = literal`` statements
-    alias: str = ""
+    alias: str = ""  # ``Name: TypeAlias = ...``, laid out
 
 
 def _ordered(definitions: dict[str, ir.Definition]) -> list[str]:
@@ -346,7 +346,12 @@ class ModelsRenderer:
                 self.annotate.used.add("TypeAlias")
                 self.annotate.defined = defined
                 views.append(
-                    DefinitionView("alias", name, _doc(definition.description, ""), alias=self.annotate(definition.type))
+                    DefinitionView(
+                        "alias",
+                        name,
+                        _doc(definition.description, ""),
+                        alias=assignment_lines("", f"{name}: TypeAlias", self.annotate(definition.type)),
+                    )
                 )
                 self.annotate.defined = None
             defined.add(name)
@@ -390,7 +395,7 @@ class ModelsRenderer:
             arguments += [f"validation_alias={wire}", f"serialization_alias={wire}"]
         if len(arguments) > 1 or (default is not None and default.startswith("lambda")):
             self.annotate.used.add("Field")
-            statement = call_lines("    ", f"{item.name}: {annotation} = Field", arguments)
+            statement = annotated_lines("    ", item.name, annotation, Bracketed("Field", arguments))
         else:
             statement = annotated_lines("    ", item.name, annotation, default)
         return FieldView(statement, _doc(item.description, "    "))
@@ -969,7 +974,26 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=_template_cache(),
     )
+
+
+def _template_cache() -> Any:
+    """Compiled templates kept between runs, in jinja2's private folder of the temp
+    directory (compiling them is a tenth of a second); None if that is unusable."""
+    import jinja2
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass  # a cache that cannot be written is no cache, not an error
+
+    try:
+        return QuietCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def render_package(api: ir.Api) -> dict[str, str]:

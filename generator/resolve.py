@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
-from urllib.request import url2pathname
 
 from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
 from seawall.load import SourceDocument, load_document, paused_gc, split_pointer
@@ -256,6 +255,8 @@ class _Resolver:
             message = f"cannot resolve $ref {ref!r}: only refs to local files are supported, not {parts.scheme}: URLs"
             self.errors.append(Diagnostic(message, site.ref_location()))
             return None
+        from urllib.request import url2pathname  # urllib.request is slow to import
+
         path = Path(url2pathname(parts.path))
         loaded = self._document(path, ref, site)
         return None if loaded is None else (loaded, fragment)

@@ -1,8 +1,8 @@
 """Client for Golden Features (API version 2.1)."""
 
-from golden_features.async_client import AsyncClient
-from golden_features.client import Client
-from golden_features.errors import (
+from .async_client import AsyncClient
+from .client import Client
+from .errors import (
     ApiError,
     ClientError,
     ServerError,

@@ -58,7 +58,12 @@ class Square(Model):
     side: float
 
 
-Shape: TypeAlias = Annotated[Union[Annotated[Circle, Tag("Circle")], Annotated[Square, Tag("Square")]], Discriminator(codegen.discriminator("kind", {"circle": "Circle", "square": "Square"}))]
+Shape: TypeAlias = Annotated[
+    Union[Annotated[Circle, Tag("Circle")], Annotated[Square, Tag("Square")]],
+    Discriminator(
+        codegen.discriminator("kind", {"circle": "Circle", "square": "Square"})
+    ),
+]
 
 
 class Strict(Model):

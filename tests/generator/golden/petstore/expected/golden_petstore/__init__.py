@@ -1,8 +1,8 @@
 """Client for Golden Petstore (API version 1.0.0-rc.1)."""
 
-from golden_petstore.async_client import AsyncClient
-from golden_petstore.client import Client
-from golden_petstore.errors import (
+from .async_client import AsyncClient
+from .client import Client
+from .errors import (
     ApiError,
     DefaultResponseError,
     NotFoundError,
