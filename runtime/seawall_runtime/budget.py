@@ -39,8 +39,11 @@ class RetryBudget:
         """Count a new logical call (its first attempt)."""
         with self._lock:
             now = self._clock.now()
-            self._expire(now)
-            self._requests.append(now)
+            # Only this deque grows here; retries expire when one is asked for.
+            requests, horizon = self._requests, now - self.policy.window
+            while requests and requests[0] <= horizon:
+                requests.popleft()
+            requests.append(now)
 
     def try_retry(self) -> bool:
         """Take one retry from the budget; ``False`` when it is spent."""

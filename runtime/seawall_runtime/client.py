@@ -32,7 +32,6 @@ from seawall_runtime.telemetry import combine_hooks, telemetry_hooks
 from seawall_runtime.transport import (
     MAX_REDIRECTS,
     BodyReader,
-    attempt_deadline,
     base_timeouts,
     label_for,
     log_request,
@@ -130,13 +129,10 @@ class _Core:
         )
 
     def reader(self, response: httpx.Response, action: Send, label: str) -> BodyReader:
-        return BodyReader(
-            response,
-            limit=self.max_response_bytes,
-            deadline=attempt_deadline(action, self.clock),
-            clock=self.clock,
-            label=label,
-        )
+        """A body reader for one response of the attempt ``action`` started now."""
+        clock = self.clock
+        deadline = None if action.timeout is None else clock.now() + action.timeout
+        return BodyReader(response, self.max_response_bytes, deadline, clock, label)
 
 
 def _http_options(

@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Union
 
+from seawall_runtime._slots import slot_writers
 from seawall_runtime.backoff import next_delay
 from seawall_runtime.breaker import CircuitBreaker, Permit, counts_as_failure
 from seawall_runtime.budget import RetryBudget
@@ -63,6 +64,15 @@ class Send:
     timeout: float | None
     connect_timeout: float | None
 
+    def __init__(self, attempt: int, timeout: float | None, connect_timeout: float | None) -> None:
+        # Made on every attempt: see seawall_runtime._slots.
+        _set_attempt(self, attempt)
+        _set_timeout(self, timeout)
+        _set_connect_timeout(self, connect_timeout)
+
+
+_set_attempt, _set_timeout, _set_connect_timeout = slot_writers(Send)
+
 
 @dataclass(frozen=True, slots=True)
 class Sleep:
@@ -76,6 +86,12 @@ class Finish:
     """The call is over with an answer."""
 
     outcome: Outcome
+
+    def __init__(self, outcome: Outcome) -> None:
+        _set_outcome(self, outcome)  # made on every call: see seawall_runtime._slots
+
+
+(_set_outcome,) = slot_writers(Finish)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,6 @@ class BodyReader:
     def __init__(
         self,
         response: httpx.Response,
-        *,
         limit: int | None,
         deadline: float | None,
         clock: Clock,
@@ -133,11 +132,6 @@ class BodyReader:
         return ResponseTooLarge(
             f"{self._label}: response body of {size}+ bytes exceeds the limit of {self._limit}"
         )
-
-
-def attempt_deadline(action: Send, clock: Clock) -> float | None:
-    """When the attempt starting now must be over, on ``clock``."""
-    return None if action.timeout is None else clock.now() + action.timeout
 
 
 def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
