@@ -891,8 +891,6 @@ def saga_refs(api: ir.Api) -> list[SagaRefView]:
     template the saga runtime would still refuse is reported here, on the
     spec's ``x-compensation/args``.
     """
-    from seawall_runtime.saga.expressions import check_template, sectioned_template
-
     problems: list[Diagnostic] = []
     views = []
     operation_ids = {op.operation_id for op in api.operations}
@@ -904,6 +902,9 @@ def saga_refs(api: ir.Api) -> list[SagaRefView]:
             if compensation.operation not in operation_ids:
                 where = Location("", join_pointer(compensation.pointer, "operation"))
                 problems.append(Diagnostic(f"x-compensation: no operation {compensation.operation!r}", where))
+            # Imported only here: the runtime's package is slow to load for specs without sagas.
+            from seawall_runtime.saga.expressions import check_template, sectioned_template
+
             flat = {a.name: a.expression if a.expression is not None else a.value for a in compensation.args}
             locations = {a.name: a.target for a in compensation.args if a.target != "body"}
             try:
