@@ -115,7 +115,10 @@ class CircuitBreaker:
                 self._window.append((now, failed))
                 self._failures += failed
                 self._expire(now)
-                if self._tripped():
+                calls = len(self._window)
+                if calls >= self.policy.minimum_calls and (
+                    self._failures >= self.policy.failure_ratio * calls
+                ):
                     change = self._move("open", now)
         self._announce(change)
 
@@ -133,12 +136,6 @@ class CircuitBreaker:
         while self._window and self._window[0][0] <= horizon:
             _, failed = self._window.popleft()
             self._failures -= failed
-
-    def _tripped(self) -> bool:
-        calls = len(self._window)
-        return calls >= self.policy.minimum_calls and (
-            self._failures >= self.policy.failure_ratio * calls
-        )
 
     def _move(
         self, new: BreakerState, now: float | None = None

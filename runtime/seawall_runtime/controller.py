@@ -179,7 +179,8 @@ class CallController:
 
     def start(self) -> Action:
         """Begin the call: the first action."""
-        self._expect("new")
+        if self._phase != "new":
+            raise self._out_of_order("new")
         now = self._clock.now()
         total = self.policy.timeout.total
         if total is not None:
@@ -190,10 +191,11 @@ class CallController:
 
     def on_response(self, response: httpx.Response) -> Action:
         """The attempt got a response (body already read)."""
-        self._expect("sending")
+        if self._phase != "sending":
+            raise self._out_of_order("sending")
         status = response.status_code
-        self._settle_breaker(failed=counts_as_failure(status))
-        self._end_attempt(status=status, error=None)
+        self._settle_breaker(counts_as_failure(status))
+        self._end_attempt(status, None)
         retry = self.policy.retry
         if retry is None or not (self.idempotent and status_matches(status, retry.on)):
             return self._answer(response, "answered")
@@ -204,11 +206,12 @@ class CallController:
 
     def on_error(self, error: SeawallError) -> Action:
         """The attempt failed with ``error`` (already translated from httpx)."""
-        self._expect("sending")
+        if self._phase != "sending":
+            raise self._out_of_order("sending")
         if isinstance(error, ResponseTooLarge):
             self._release_breaker()  # the server answered; too big is our limit
         else:
-            self._settle_breaker(failed=True)
+            self._settle_breaker(True)
         if isinstance(error, RequestTimeout) and self._clamped:
             timed_out = error
             error = DeadlineExceeded(
@@ -216,7 +219,7 @@ class CallController:
                 f"during attempt {len(self._attempts) + 1}"
             )
             error.__cause__ = timed_out
-        self._end_attempt(status=None, error=f"{type(error).__name__}: {error.message}")
+        self._end_attempt(None, f"{type(error).__name__}: {error.message}")
         if isinstance(error, DeadlineExceeded):
             return self._fail(error, "deadline")
         kind = _failure_kind(error)
@@ -228,7 +231,8 @@ class CallController:
 
     def resume(self) -> Action:
         """The sleep is over."""
-        self._expect("sleeping")
+        if self._phase != "sleeping":
+            raise self._out_of_order("sleeping")
         return self._next_attempt(self._clock.now())
 
     def abandon(self) -> None:
@@ -378,11 +382,11 @@ class CallController:
 
     # -- bookkeeping -------------------------------------------------------
 
-    def _expect(self, phase: _Phase) -> None:
-        if self._phase != phase:
-            raise RuntimeError(f"CallController used out of order: {self._phase}, not {phase}")
+    def _out_of_order(self, expected: _Phase) -> RuntimeError:
+        # Callers test the phase inline: this runs only on misuse.
+        return RuntimeError(f"CallController used out of order: {self._phase}, not {expected}")
 
-    def _end_attempt(self, *, status: int | None, error: str | None) -> None:
+    def _end_attempt(self, status: int | None, error: str | None) -> None:
         duration = self._clock.now() - self._attempt_started
         number = len(self._attempts) + 1
         self._attempts += (Attempt(number, status, error, duration),)
@@ -394,7 +398,7 @@ class CallController:
                 AttemptEnded(self.label, number, status, error, duration),
             )
 
-    def _settle_breaker(self, *, failed: bool) -> None:
+    def _settle_breaker(self, failed: bool) -> None:
         if self._breaker is not None and self._permit is not None:
             self._breaker.record(self._permit, failed=failed)
             self._permit = None
