@@ -4,8 +4,8 @@ Runs the same GET through a bare ``httpx.Client`` and through a
 ``ResilientClient`` with every policy on (retry, budget, breaker, attempt and
 total timeouts, fallback, idempotency key) but no failures, on an in-process
 transport and on a loopback HTTP server, sync and async. Prints the median
-time per call and the ratio. If tenacity or pybreaker are installed, prints
-the same for simple wrappers around bare httpx, as a reference.
+time per call, the extra per call and the ratio. If tenacity or pybreaker are
+installed, prints the same for simple wrappers around bare httpx, as a reference.
 
 Usage: python benchmarks/runtime_overhead.py [--calls N] [--rounds R]
 """
@@ -81,23 +81,38 @@ async def atimed(
     return (timer() - start) / calls
 
 
-def compare(
-    round_of: Callable[[T], float], bare: T, wrapped: T, rounds: int
-) -> tuple[float, float]:
-    """Median seconds per call of each, rounds interleaved so load drift hits both."""
+Comparison = tuple[float, float, float]  # median bare, median wrapped, median extra
+
+
+def compare(round_of: Callable[[T], float], bare: T, wrapped: T, rounds: int) -> Comparison:
+    """Median seconds per call of each, and the median of each round's extra.
+
+    Each round times both back to back, in alternating order, so that load
+    drift and order effects hit both alike; the extra is taken per round
+    (paired), which keeps a loaded machine's slow rounds from skewing it.
+    """
     round_of(bare), round_of(wrapped)  # warm up pools and caches
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(rounds):
-        samples[0].append(round_of(bare))
-        samples[1].append(round_of(wrapped))
-    return statistics.median(samples[0]), statistics.median(samples[1])
+    bare_times: list[float] = []
+    wrapped_times: list[float] = []
+    for index in range(rounds):
+        if index % 2:
+            wrapped_times.append(round_of(wrapped))
+            bare_times.append(round_of(bare))
+        else:
+            bare_times.append(round_of(bare))
+            wrapped_times.append(round_of(wrapped))
+    extras = [w - b for b, w in zip(bare_times, wrapped_times)]
+    return (
+        statistics.median(bare_times),
+        statistics.median(wrapped_times),
+        statistics.median(extras),
+    )
 
 
-def report(label: str, bare: float, wrapped: float) -> None:
-    extra = (wrapped - bare) * 1e6
+def report(label: str, bare: float, wrapped: float, extra: float) -> None:
     print(
         f"{label:<38} bare {bare * 1e6:8.1f} µs   wrapped {wrapped * 1e6:8.1f} µs   "
-        f"+{extra:6.1f} µs   ratio {wrapped / bare:5.3f}"
+        f"{extra * 1e6:+7.1f} µs   ratio {(bare + extra) / bare:5.3f}"
     )
 
 
@@ -107,7 +122,7 @@ def sync_pair(
     calls: int,
     rounds: int,
     timer: Callable[[], float],
-) -> tuple[float, float, httpx.Client]:
+) -> tuple[Comparison, httpx.Client]:
     bare = httpx.Client(base_url=base_url, transport=transport)
     runtime = ResilientClient(
         http=httpx.Client(base_url=base_url, transport=transport), **RESILIENT
@@ -119,10 +134,7 @@ def sync_pair(
     def wrapped_call() -> object:
         return runtime.send(runtime.build_request("GET", "/thing"), operation=OPERATION)
 
-    bare_time, wrapped_time = compare(
-        lambda call: timed(call, calls, timer), bare_call, wrapped_call, rounds
-    )
-    return bare_time, wrapped_time, bare
+    return compare(lambda call: timed(call, calls, timer), bare_call, wrapped_call, rounds), bare
 
 
 def async_pair(
@@ -131,7 +143,7 @@ def async_pair(
     calls: int,
     rounds: int,
     timer: Callable[[], float],
-) -> tuple[float, float]:
+) -> Comparison:
     loop = asyncio.new_event_loop()
     bare = httpx.AsyncClient(base_url=base_url, transport=transport)
     runtime = AsyncResilientClient(
@@ -231,12 +243,11 @@ def main() -> None:
     args = parser.parse_args()
     calls, rounds = args.calls, args.rounds
     print(f"median per call over {rounds} interleaved rounds; all policies on, no failures")
+    print("extra: median of the rounds' paired differences; ratio: 1 + extra / bare")
     print("in-process: CPU time of the calling thread; loopback: wall-clock time\n")
     in_process = "http://bench.test"
-    bare_time, wrapped, bare = sync_pair(
-        in_process, httpx.MockTransport(answer), calls, rounds, CPU_TIME
-    )
-    report("in-process transport, sync", bare_time, wrapped)
+    times, bare = sync_pair(in_process, httpx.MockTransport(answer), calls, rounds, CPU_TIME)
+    report("in-process transport, sync", *times)
     references(bare, calls, rounds, CPU_TIME)
     async_times = async_pair(in_process, httpx.MockTransport(answer_async), calls, rounds, CPU_TIME)
     report("in-process transport, async", *async_times)
@@ -244,8 +255,8 @@ def main() -> None:
     url, stop = loopback_server()
     try:
         loop_calls = max(calls // 10, 50)
-        bare_time, wrapped, bare = sync_pair(url, None, loop_calls, rounds, WALL_TIME)
-        report("loopback uvicorn server, sync", bare_time, wrapped)
+        times, bare = sync_pair(url, None, loop_calls, rounds, WALL_TIME)
+        report("loopback uvicorn server, sync", *times)
         references(bare, loop_calls, rounds, WALL_TIME)
         async_times = async_pair(url, None, loop_calls, rounds, WALL_TIME)
         report("loopback uvicorn server, async", *async_times)
