@@ -5,16 +5,15 @@ output depends only on the input and the black version.
 
 Black costs about 10 s of CPU per MB of source, which would make it most of a
 run's time. But the templates already write black's style (quotes, spacing,
-blank lines, exploded brackets with magic trailing commas: see
-templates/README in docs/architecture.md); the one thing they cannot know is
-whether a line fits in 88 columns, since names and strings come from the
-spec. So only the statements holding a line over the limit go through black,
-each at its own depth (inside stand-in ``async def`` blocks, so black sees the
-same indentation and line budget as in the file), all statements of one depth
-in one black call. Lines of docstrings and other string statements are left
-alone, as black leaves them. The test suite checks, on every corpus spec and
-the golden specs, that the result equals black run over each whole file.
-"""
+blank lines, exploded brackets with magic trailing commas), and the render
+stage lays out the lines it builds from spec names as black would
+(:mod:`seawall.layout`). What is left over the 88 columns (a shape layout
+does not know) goes through black: each statement holding such a line, at
+its own depth (inside stand-in ``async def`` blocks, so black sees the same
+indentation and line budget as in the file), all statements of one depth in
+one black call. Docstring lines are left alone, as black leaves them. The
+test suite checks, on every corpus spec and the golden specs, that the result
+equals black run over each whole file."""
 
 from __future__ import annotations
 
@@ -57,23 +56,14 @@ def format_files(files: Mapping[str, str]) -> dict[str, str]:
 
 def format_generated(path: str, source: str) -> str:
     """Black's output for ``source``, a file the templates wrote in black's style."""
+    lines = source.splitlines(keepends=True)
+    long_lines = set(_long_code_lines(lines))
+    if not long_lines:
+        return source
     try:
-        tree = ast.parse(source)  # also the check that seawall wrote valid Python
+        tree = ast.parse(source)
     except SyntaxError as exc:
         raise GeneratedCodeError(f"generated {path} is not valid Python: {exc}") from None
-    return _format_long_statements(source, tree)
-
-
-@dataclass(frozen=True)
-class _Statement:
-    first: int  # 0-based index of its first line (a decorator's, for a decorated block)
-    last: int  # 0-based index of its last line
-    depth: int  # indentation level
-
-
-def _format_long_statements(source: str, tree: ast.Module) -> str:
-    lines = source.splitlines(keepends=True)
-    long_lines = {i for i, line in enumerate(lines) if len(line.rstrip("\r\n")) > LINE_LENGTH}
     statements = list(_statements_to_format(tree.body, lines, long_lines, 0))
     by_depth: dict[int, list[_Statement]] = {}
     for statement in statements:
@@ -94,6 +84,33 @@ def _format_long_statements(source: str, tree: ast.Module) -> str:
             out.append(lines[i])
             i += 1
     return "".join(out)
+
+
+def _long_code_lines(lines: list[str]) -> Iterator[int]:
+    """Indexes of the lines over the limit that are not docstring text.
+
+    Docstrings are the only triple-quoted strings seawall writes, each opening
+    a line, and their text has every ``"`` escaped: so a line that starts with
+    three quotes opens one, and the next three quotes close it. Parsing is
+    left for files where black has work (it costs as much as the rest).
+    """
+    in_docstring = False
+    for i, line in enumerate(lines):
+        if in_docstring:
+            in_docstring = '"""' not in line
+            continue
+        stripped = line.lstrip()
+        if stripped.startswith('"""'):
+            in_docstring = '"""' not in stripped[3:]
+        elif len(line.rstrip("\r\n")) > LINE_LENGTH:
+            yield i
+
+
+@dataclass(frozen=True)
+class _Statement:
+    first: int  # 0-based index of its first line (a decorator's, for a decorated block)
+    last: int  # 0-based index of its last line
+    depth: int  # indentation level
 
 
 def _statements_to_format(

@@ -83,8 +83,10 @@ def test_formatted_source_is_unchanged() -> None:
 
 
 def test_invalid_generated_python_names_the_file() -> None:
+    # Files are parsed when black has work in them: here, a line over the limit.
+    broken = "def (:\n    return call(" + "argument, " * 10 + ")\n"
     with pytest.raises(GeneratedCodeError, match="pkg/broken.py"):
-        format_files({"pkg/broken.py": "def (:\n"})
+        format_files({"pkg/broken.py": broken})
 
 
 def test_generated_packages_equal_black_over_whole_files() -> None:
