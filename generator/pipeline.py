@@ -38,6 +38,15 @@ def generate_files(
     spec_path: Path, options: GenerateOptions, progress: Progress | None = None
 ) -> GenerateResult:
     """Run every stage but the last: load → … → format. Raises ``SpecError``."""
+    from seawall.load import paused_gc
+
+    # Spec data, IR and views are many small acyclic objects: cyclic garbage
+    # collections would walk them all again and again (quadratic on big specs).
+    with paused_gc():
+        return _generate_files(spec_path, options, progress)
+
+
+def _generate_files(spec_path: Path, options: GenerateOptions, progress: Progress | None) -> GenerateResult:
     from seawall import build, format, load, policies, render, resolve, upgrade, validate
 
     report = progress or (lambda _stage: None)
