@@ -66,6 +66,15 @@ def _cause_of(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _rolls_back(error: BaseException) -> bool:
+    """Whether a failure inside a saga rolls it back now.
+
+    Not when the log itself failed (nothing more can be recorded) nor on
+    KeyboardInterrupt and the like: the saga is left to recovery.
+    """
+    return isinstance(error, Exception) and not isinstance(error, SagaLogError)
+
+
 def _raise_for(outcome: Compensated | NeedsAttention, error: BaseException) -> None:
     if isinstance(outcome, Compensated):
         raise SagaCompensated(outcome) from error
@@ -185,6 +194,8 @@ class SagaRunner(_RunnerBase):
         try:
             body(saga)
         except Exception as error:  # noqa: BLE001 - every failure becomes the outcome
+            if not _rolls_back(error):
+                raise
             return saga.abort(_cause_of(error), error)
         return saga.complete()
 
@@ -242,9 +253,8 @@ class Saga(_SagaBase[OperationInvoker]):
     ) -> None:
         if error is None:
             self.complete()
-        elif isinstance(error, Exception) and not isinstance(error, SagaLogError):
+        elif _rolls_back(error):
             _raise_for(self.abort(_cause_of(error), error), error)
-        # KeyboardInterrupt, a failing log …: leave the saga to recovery.
 
     def perform(self, program: Program[T]) -> T:
         """Run a machine program to its end, performing each effect."""
@@ -298,6 +308,8 @@ class AsyncSagaRunner(_RunnerBase):
         try:
             await body(saga)
         except Exception as error:  # noqa: BLE001 - every failure becomes the outcome
+            if not _rolls_back(error):
+                raise
             return await saga.abort(_cause_of(error), error)
         return await saga.complete()
 
@@ -405,5 +417,5 @@ class _AsyncBegin:
         assert self._saga is not None
         if error is None:
             await self._saga.complete()
-        elif isinstance(error, Exception) and not isinstance(error, SagaLogError):
+        elif _rolls_back(error):
             _raise_for(await self._saga.abort(_cause_of(error), error), error)

@@ -16,15 +16,20 @@ from saga_fakes import AsyncScripted, ScriptedInvoker, undoable
 
 from seawall_runtime import FakeClock
 from seawall_runtime.saga import (
+    AsyncSaga,
     Compensated,
     Completed,
     InMemorySagaLog,
     NeedsAttention,
     OperationRef,
     RetrySchedule,
+    Saga,
+    SagaLogError,
     SagaOptions,
+    SagaRecord,
     SagaRunner,
     SagaStateError,
+    StepRecord,
     StepResult,
 )
 from seawall_runtime.saga.machine import SagaMachine
@@ -267,3 +272,54 @@ def test_a_final_pivot_in_flight_is_finished_and_completes_the_saga() -> None:
     assert isinstance(outcome, Completed)
     assert [c.operation for c in fresh["shipping"].calls] == ["ship"]
     assert fresh["orders"].calls == []
+
+
+class LogThatBreaks(InMemorySagaLog):
+    """A log whose writes start failing on demand (a full disk, a lost database)."""
+
+    broken = False
+    refused = 0  # writes attempted while broken
+
+    def write(self, saga: SagaRecord | None = None, step: StepRecord | None = None) -> None:
+        if self.broken:
+            self.refused += 1
+            raise SagaLogError("disk full")
+        super().write(saga, step)
+
+
+def test_run_leaves_a_saga_whose_log_failed_to_recovery() -> None:
+    log = LogThatBreaks()
+    invokers = services()
+
+    def body(saga: Saga) -> None:
+        saga.step(invokers["orders"], "create", {"body": {"n": 1}})
+        log.broken = True
+        saga.step(invokers["payments"], "charge", {"body": {"n": 1}})
+
+    with pytest.raises(SagaLogError, match="disk full"):
+        recoverer(log).run("place-order", body)
+    # No rollback was attempted through the broken log: the saga is still running,
+    # and recovery (with a working log) undoes the order.
+    (record,) = log.sagas()
+    assert record.state == "running" and invokers["orders"].called("cancel") == []
+    assert log.refused == 1  # the step's record; no rollback record was tried
+    log.broken = False
+    (outcome,) = recoverer(log).recover(services(), stale_after=0, saga_ids=[record.saga_id])
+    assert isinstance(outcome, Compensated)
+
+
+@pytest.mark.anyio
+async def test_async_run_leaves_a_saga_whose_log_failed_to_recovery() -> None:
+    log = LogThatBreaks()
+    invokers = {name: AsyncScripted(invoker) for name, invoker in services().items()}
+
+    async def body(saga: AsyncSaga) -> None:
+        await saga.step(invokers["orders"], "create", {"body": {"n": 1}})
+        log.broken = True
+        await saga.step(invokers["payments"], "charge", {"body": {"n": 1}})
+
+    runner = AsyncSagaRunner(log, clock=FakeClock(), rng=random.Random(1))
+    with pytest.raises(SagaLogError, match="disk full"):
+        await runner.run("place-order", body)
+    (record,) = log.sagas()
+    assert record.state == "running" and log.refused == 1
