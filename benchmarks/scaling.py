@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from _peers import header, median, table
-from generate import measure, seawall_command
+from generate import compile_seawall, measure, seawall_command
 from synthetic import build_spec, count, write_spec
 
 SIZES = (10, 100, 1000, 5000)
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before one run is given up")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    compile_seawall()
     header("Generation cost against spec size", f"{args.repeat} runs each, medians; seed {args.seed}")
     rows = curve(sorted(args.sizes), args.repeat, args.timeout, args.seed)
     print(table(["operations", "schemas", "MB", "seconds", "ms/operation", "peak MB", "stages (s, one in-process run)"], rows))
