@@ -31,7 +31,7 @@ class Bracketed:
     brackets: str = "()"
 
     def __str__(self) -> str:
-        opening, closing = self.brackets
+        opening, closing = self.brackets[0], self.brackets[1]
         return f"{self.head}{opening}{', '.join(map(str, self.items))}{closing}"
 
 
@@ -46,7 +46,7 @@ def call_lines(indent: str, head: str, arguments: Sequence[Item], tail: str = ""
 def lay_out(indent: str, expression: Bracketed, tail: str = "") -> str:
     """``expression`` at ``indent`` followed by ``tail``, in as many lines as black uses."""
     one_line = f"{indent}{expression}{tail}"
-    opening, closing = expression.brackets
+    opening, closing = expression.brackets[0], expression.brackets[1]
     first = f"{indent}{expression.head}{opening}"
     if len(one_line) <= LINE_LENGTH or not expression.items or len(first) > LINE_LENGTH:
         return one_line

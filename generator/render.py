@@ -280,6 +280,11 @@ class DefinitionView:
     fields: tuple[FieldView, ...] = ()
     extra_annotation: str | None = None
     members: tuple[str, ...] = ()  # enum: ``NAME = literal`` statements
+
+    @property
+    def empty(self) -> bool:
+        """A class with no body of its own (it needs ``pass``)."""
+        return not (self.docstring or self.fields or self.members or self.config or self.extra_annotation)
     alias: str = ""  # ``Name: TypeAlias = ...``, laid out
 
 
@@ -669,8 +674,8 @@ class OperationsRenderer:
             keyword=tuple(required + optional),
             call=_endpoint_calls(op, parameters),
             alias={
-                is_async: call_lines("    ", f"{op.name} = {_RETURNING[is_async]}", [f"{op.name}_detailed"])
-                for is_async in (False, True)
+                names.is_async: call_lines("    ", f"{op.name} = {names.returning}", [f"{op.name}_detailed"])
+                for names in (SYNC_NAMES, ASYNC_NAMES)
             },
             returns=returns,
             endpoint_head=_endpoint_head(op.name.upper(), returns),
@@ -768,9 +773,6 @@ def _endpoint_head(constant: str, returns: str) -> str:
         return head
     # Declared apart: black would otherwise wrap (and re-indent) the whole call.
     return annotated_lines("", constant, f"Endpoint[{returns}]", None) + f"\n{constant} = Endpoint("
-
-
-_RETURNING = {False: "returning_value", True: "returning_value_async"}
 
 
 def _endpoint_calls(op: ir.Operation, parameters: tuple[ir.Parameter, ...]) -> dict[bool, str]:
@@ -938,6 +940,67 @@ class CredentialView:
     value: str  # expression
 
 
+def _credentials_statement(groups: dict[str, list[CredentialView]]) -> str:
+    """``credentials = Credentials(...)`` in the client's constructor, by target."""
+    if not groups:
+        return "        credentials = Credentials()"
+    lines = ["        credentials = Credentials("]
+    for target, entries in sorted(groups.items()):
+        pairs = [f"({c.name}, {c.value})" for c in entries]
+        if target == "basic":
+            lines.append(f"            basic={entries[0].value},")
+        elif len(pairs) == 1:
+            lines.append(f"            {target}=({pairs[0]},),")
+        else:
+            lines += [f"            {target}=(", *(f"                {pair}," for pair in pairs), "            ),"]
+    return "\n".join([*lines, "        )"])
+
+
+@dataclass(frozen=True)
+class ClientNames:
+    """What differs between the sync and the async client's source."""
+
+    is_async: bool
+    kind: str
+    client: str
+    runtime: str
+    http: str
+    transport: str
+    saga: str
+    returning: str
+    invoke: str
+    def_: str  # "def" or "async def"
+    await_: str  # "" or "await "
+
+
+SYNC_NAMES = ClientNames(
+    is_async=False,
+    kind="synchronous",
+    client="Client",
+    runtime="ResilientClient",
+    http="httpx.Client",
+    transport="httpx.BaseTransport",
+    saga="Saga",
+    returning="returning_value",
+    invoke="invoke",
+    def_="def",
+    await_="",
+)
+ASYNC_NAMES = ClientNames(
+    is_async=True,
+    kind="asynchronous",
+    client="AsyncClient",
+    runtime="AsyncResilientClient",
+    http="httpx.AsyncClient",
+    transport="httpx.AsyncBaseTransport",
+    saga="AsyncSaga",
+    returning="returning_value_async",
+    invoke="ainvoke",
+    def_="async def",
+    await_="await ",
+)
+
+
 def _credentials(api: ir.Api) -> list[CredentialView]:
     views = []
     for scheme in api.security_schemes:
@@ -1035,7 +1098,7 @@ def render_package(api: ir.Api) -> dict[str, str]:
             "",
             "from . import errors, models",
         ],
-        "credential_groups": sorted(groups.items()),
+        "credentials_statement": _credentials_statement(groups),
         "breaker_default": _call("BreakerPolicy", api.breaker or BreakerSpec(), BreakerSpec()),
         "budget_default": _call("BudgetPolicy", api.budget or BudgetSpec(), BudgetSpec()),
         "title_doc": docstring(f"Client for {package.title} (API version {package.api_version}).", ""),
@@ -1078,8 +1141,8 @@ def render_package(api: ir.Api) -> dict[str, str]:
         f"{root}/errors.py": env.get_template("errors.py.jinja").render(context),
         f"{root}/_endpoints.py": env.get_template("endpoints.py.jinja").render(context),
         f"{root}/_sagas.py": env.get_template("sagas.py.jinja").render(context),
-        f"{root}/client.py": env.get_template("client.py.jinja").render(context, is_async=False),
-        f"{root}/async_client.py": env.get_template("client.py.jinja").render(context, is_async=True),
+        f"{root}/client.py": env.get_template("client.py.jinja").render(context, names=SYNC_NAMES),
+        f"{root}/async_client.py": env.get_template("client.py.jinja").render(context, names=ASYNC_NAMES),
     }
     if split:
         files.update(_models_package_files(env, context, modules))

@@ -242,17 +242,18 @@ def _plainly_valid(schema: Any, value: Any) -> bool:
     """
     if not isinstance(schema, dict) or not all(k in _PLAIN_KEYWORDS or k.startswith("x-") for k in schema):
         return False
-    allowed = _PLAIN_TYPES.get(schema.get("type")) if isinstance(schema.get("type"), str) else None
+    declared = schema.get("type")
+    allowed = _PLAIN_TYPES.get(declared) if isinstance(declared, str) else None
     if allowed is None or isinstance(value, bool) != (allowed == (bool,)) or not isinstance(value, allowed):
         return False
     enum = schema.get("enum")
     if enum is not None and not (isinstance(enum, list) and any(type(item) is type(value) and item == value for item in enum)):
         return False
-    for bound, fits in (("minimum", lambda limit: value >= limit), ("maximum", lambda limit: value <= limit)):
-        limit = schema.get(bound)
-        if limit is not None and not (isinstance(limit, (int, float)) and not isinstance(limit, bool) and not isinstance(value, str) and fits(limit)):
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    for limit in (minimum, maximum):
+        if limit is not None and (isinstance(value, str) or isinstance(limit, bool) or not isinstance(limit, (int, float))):
             return False
-    return True
+    return (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
 
 
 def _other_dialect_problem(dialect: str, schema: dict[str, Any] | bool) -> str | None:

@@ -1,4 +1,4 @@
-"""Run the example services in-process for tests: uvicorn in a thread on a free port.
+"""Run the example services in-process for tests: uvicorn in a thread on a loopback port.
 
     with running_service("payments", tmp_path / "payments.db") as url:
         httpx.post(f"{url}/charges", ...)
@@ -11,7 +11,6 @@ tested deterministically.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -21,10 +20,7 @@ import anyio.to_thread
 from seawall.examples.apps import SERVICE_NAMES, ServiceName, create_app
 from seawall.examples.idempotency import Hooks
 from seawall.examples.inventory import DEFAULT_STOCK
-from seawall.examples.server import LOOPBACK, bind_loopback, make_server
-
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+from seawall.examples.server import serve_in_thread
 
 
 class Gate:
@@ -61,27 +57,9 @@ def running_service(
     stock: int = DEFAULT_STOCK,
 ) -> Iterator[str]:
     """Serve one service on 127.0.0.1 in a background thread; yields its base URL."""
-    server_ready = threading.Event()
-    server = make_server(create_app(name, db_path, hooks=hooks, stock=stock), server_ready.set)
-    sock = bind_loopback()
-    url = f"http://{LOOPBACK}:{sock.getsockname()[1]}"
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"seawall-{name}", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        # Wait for readiness, but notice a server thread that died instead.
-        while not server_ready.wait(0.05):
-            if not thread.is_alive():
-                raise RuntimeError(f"{name} service failed to start")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} service did not start within {START_TIMEOUT} s")
+    app = create_app(name, db_path, hooks=hooks, stock=stock)
+    with serve_in_thread(app, name=f"seawall-{name}") as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(STOP_TIMEOUT)
-        sock.close()
 
 
 @contextmanager
