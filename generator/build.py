@@ -18,6 +18,7 @@ from seawall.build_operations import METHOD_ARGUMENTS, OperationBuilder
 from seawall.build_schemas import SchemaBuilder, Unsupported, pointer_of_ref
 from seawall.diagnostics import Diagnostic, Location, SpecError, join_pointer
 from seawall.naming import Namer, variable_name
+from seawall.resolve import follow_pointer
 
 
 class SpecLike(Protocol):
@@ -102,18 +103,10 @@ class _Builder:
         self.errors: list[Diagnostic] = []
 
     def resolve(self, pointer: str) -> Any:
-        node: Any = self.document
-        for token in pointer.split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, dict) and token.isdigit() and int(token) in node:
-                node = node[int(token)]  # YAML loads `200:` as an int key
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise Unsupported(f"$ref target #{pointer} does not exist", pointer)
-        return node
+        try:
+            return follow_pointer(self.document, pointer)
+        except (KeyError, ValueError):
+            raise Unsupported(f"$ref target #{pointer} does not exist", pointer) from None
 
     def deref(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow ``$ref`` chains (responses, parameters…) to the object they name."""

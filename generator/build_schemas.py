@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from seawall import ir
 from seawall.diagnostics import join_pointer
+from seawall.load import split_pointer
 from seawall.naming import Namer, class_name, constant_name, variable_name
 
 _STRING_FORMATS: dict[str, ir.PrimitiveKind] = {
@@ -435,7 +436,8 @@ def _description(schema: Any) -> str | None:
 
 
 def _last_token(pointer: str) -> str:
-    return pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+    tokens = split_pointer(pointer)
+    return tokens[-1] if tokens else ""
 
 
 def _single_allof_part(schema: dict[str, Any]) -> int | None:

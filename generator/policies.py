@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from seawall.diagnostics import Diagnostic, Location, Severity, SpecError, join_pointer
+from seawall.load import split_pointer
+from seawall.resolve import follow_pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # RFC 9110 §9.2.2: methods whose effect is the same however often they are sent.
@@ -214,22 +216,12 @@ def extract_policies(spec: SpecLike) -> tuple[PolicySet, list[Diagnostic]]:
 # ------------------------------------------------------- document helpers
 
 
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
 def _at_pointer(document: Any, pointer: str) -> Any:
     """The node at a JSON pointer, or ``None`` when there is none."""
-    node = document
-    for raw in pointer.split("/")[1:] if pointer else ():
-        token = _unescape(raw)
-        if isinstance(node, Mapping):
-            node = node.get(token)
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
+    try:
+        return follow_pointer(document, pointer)
+    except (KeyError, ValueError):
+        return None
 
 
 def _is_number(value: object) -> bool:
@@ -887,7 +879,7 @@ class _Checker:
             if body is None:
                 self.report(pointer, f"{expression}: {op.label} has no {what} with a JSON body")
                 return False
-            tokens = [_unescape(t) for t in fragment.split("/")[1:]] if fragment else []
+            tokens = split_pointer(fragment)
             if _schema_has(self.document, body.schema, tokens) is False:
                 self.report(
                     pointer,

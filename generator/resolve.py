@@ -62,6 +62,8 @@ def follow_pointer(data: Any, pointer: str) -> Any:
     for token in split_pointer(pointer):
         if isinstance(data, dict) and token in data:
             data = data[token]
+        elif isinstance(data, dict) and token.isdigit() and int(token) in data:
+            data = data[int(token)]  # a YAML mapping key such as `200:` in an example
         elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
             data = data[int(token)]
         else:
