@@ -1,24 +1,24 @@
-"""Fixtures: a tiny upstream ASGI app served by uvicorn on a free loopback port."""
+"""Fixtures: a tiny upstream ASGI app served by uvicorn on a loopback port."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
-from chaos_upstream import Upstream, UvicornThread
+from chaos_upstream import Upstream
+
+from seawall.examples.server import LOOPBACK, bind_loopback, serve_in_thread
 
 
 @pytest.fixture
 def upstream() -> Iterator[tuple[Upstream, str]]:
     app = Upstream()
-    with UvicornThread(app) as served:
-        yield app, served.url
+    with serve_in_thread(app, name="chaos-upstream") as url:
+        yield app, url
 
 
 @pytest.fixture
-def unused_url() -> str:
-    """A loopback URL nobody listens on (the port was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return "http://127.0.0.1:%d" % sock.getsockname()[1]
+def unused_url() -> Iterator[str]:
+    """A loopback URL nobody listens on: its port stays bound, not listening, for the test."""
+    with bind_loopback() as sock:
+        yield f"http://{LOOPBACK}:{sock.getsockname()[1]}"

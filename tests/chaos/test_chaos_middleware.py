@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from chaos_upstream import Upstream, UvicornThread
+from chaos_upstream import Upstream
 
 from seawall.chaos import ChaosState, ErrorFault, FaultSet, Rule
 from seawall.chaos.asgi import Message
 from seawall.chaos.middleware import ChaosMiddleware, ResetUnsupported
+from seawall.examples.server import serve_in_thread
 
 DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
 
@@ -18,8 +19,8 @@ DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
 @pytest.fixture
 def served() -> Iterator[tuple[Upstream, ChaosState, httpx.Client]]:
     app, state = Upstream(), ChaosState()
-    with UvicornThread(ChaosMiddleware(app, state)) as server:
-        with httpx.Client(base_url=server.url, timeout=5, trust_env=False) as http:
+    with serve_in_thread(ChaosMiddleware(app, state), name="chaos-middleware") as url:
+        with httpx.Client(base_url=url, timeout=5, trust_env=False) as http:
             yield app, state, http
 
 

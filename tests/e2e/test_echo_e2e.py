@@ -7,19 +7,16 @@ bodies, typed and generic errors, credentials).
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import threading
-import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from seawall.cli import main as seawall_main
+from seawall.examples.server import serve_in_thread
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -70,28 +67,13 @@ print(json.dumps(out))
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def echo_server() -> Iterator[str]:
     sys.path.insert(0, str(HERE))
     from echo_server import app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "echo server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, name="echo-server") as url:
+        yield url
 
 
 def _run(*command: str | Path) -> str:

@@ -8,12 +8,9 @@ headers, body) so the tests check the wire, not just the return values.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
-import socket
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from seawall import build, load, render, resolve, upgrade
+from seawall.examples.server import serve_in_thread
 from seawall_runtime import FallbackPolicy, ResponseValidationError, RetryPolicy
 
 SPEC: dict[str, Any] = {
@@ -227,28 +224,10 @@ class Recorder:
         return 418, "text/plain", b"?"
 
 
-@contextlib.contextmanager
-def serve(app: Recorder) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not running.started:
-        thread.join(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        running.should_exit = True
-        thread.join(5)
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, Recorder]]:
     app = Recorder()
-    with serve(app) as url:
+    with serve_in_thread(app, name="render-client-recorder") as url:
         yield url, app
 
 

@@ -1,4 +1,4 @@
-"""A hostile HTTP server for the bad-response tests: plain ASGI under uvicorn on loopback.
+"""A hostile HTTP server for the bad-response tests: plain ASGI, served with ``serve_in_thread``.
 
 ``GET /things/<case>`` answers in the broken way ``case`` names; every request
 is counted in :attr:`HostileApp.hits` so tests can see what reached it.
@@ -7,13 +7,9 @@ is counted in :attr:`HostileApp.hits` so tests can see what reached it.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-
-from seawall.examples.server import LOOPBACK, bind_loopback, make_server
 
 Scope = MutableMapping[str, Any]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -90,21 +86,3 @@ class HostileApp:
 async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-@contextmanager
-def serving(app: HostileApp) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    ready = threading.Event()
-    server = make_server(app, ready.set)  # type: ignore[arg-type]
-    sock = bind_loopback()
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not ready.wait(10):
-            raise RuntimeError("the hostile server did not start")
-        yield f"http://{LOOPBACK}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()

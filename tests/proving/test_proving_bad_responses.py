@@ -13,9 +13,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from proving_hostile import HTML, INVALID_JSON, WRONG_SCHEMA, HostileApp, serving
+from proving_hostile import HTML, INVALID_JSON, WRONG_SCHEMA, HostileApp
 
 from seawall.examples.generated import generate_package
+from seawall.examples.server import serve_in_thread
 from seawall_runtime import (
     ApiError,
     RequestTimeout,
@@ -40,7 +41,10 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
 def servers() -> Iterator[tuple[HostileApp, str, HostileApp, str]]:
     """The hostile server, and a second one on another port (another origin)."""
     app, other = HostileApp(), HostileApp()
-    with serving(app) as url, serving(other) as other_url:
+    with (
+        serve_in_thread(app, name="hostile-server") as url,
+        serve_in_thread(other, name="hostile-other-origin") as other_url,
+    ):
         app.redirect_to = other_url
         yield app, url, other, other_url
 
