@@ -5,7 +5,9 @@
 
 Each service runs ``python -m seawall.examples.serve`` in its own session (so
 a Ctrl-C in the terminal reaches only this process, which then stops the
-children in order) and logs to ``<directory>/<name>.log``.
+children in order) and logs to ``<directory>/<name>.log``. Its standard input
+is a pipe from this process: should this process be killed outright, the
+pipe closes and the service stops (``--exit-with-parent``).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def start_service(
     db_path = directory / f"{name}.db"
     log_path = directory / f"{name}.log"
     command = [sys.executable, "-m", "seawall.examples.serve", name, "--port", str(port)]
-    command += ["--db", str(db_path)]
+    command += ["--db", str(db_path), "--exit-with-parent"]
     if stock is not None:
         command += ["--stock", str(stock)]
     with open(log_path, "w") as log:
@@ -72,7 +74,7 @@ def start_service(
             command,
             stdout=subprocess.PIPE,
             stderr=log,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # held open while this process lives
             text=True,
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -104,8 +106,9 @@ def stop_process(process: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
 
 
 @contextmanager

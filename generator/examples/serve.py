@@ -2,13 +2,15 @@
 
 Prints ``SERVICE ready on http://127.0.0.1:PORT`` on stdout once it accepts
 connections (``--port 0`` picks a free port) and stops cleanly on SIGINT or
-SIGTERM.
+SIGTERM, or, with ``--exit-with-parent``, when its standard input reaches its
+end: a parent that keeps the other end open is gone (even killed outright).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +34,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, required=True, help="SQLite database file")
     parser.add_argument(
         "--stock", type=int, default=100, help="inventory only: initial units per catalogue item"
+    )
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when standard input closes (the parent holds it open while it lives)",
     )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -64,6 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     url = f"http://{LOOPBACK}:{port}"
     server = make_server(app, on_ready=lambda: print(ready_line(args.service, url), flush=True))
+    if args.exit_with_parent:
+
+        def stop_at_end_of_input() -> None:
+            sys.stdin.read()  # returns at end of file: the parent closed it or died
+            server.should_exit = True
+
+        threading.Thread(target=stop_at_end_of_input, daemon=True).start()
     try:
         server.run(sockets=[sock])
     finally:
