@@ -285,9 +285,7 @@ class CallController:
         if retry_in > 0:
             why = f"circuit open for {where}; calls fail fast for another {retry_in:.3g}s"
         else:
-            why = (
-                f"circuit half-open for {where}; calls fail fast while a probe call " "is in flight"
-            )
+            why = f"circuit half-open for {where}; calls fail fast while a probe is in flight"
         return CircuitOpen(f"{self.label}: {why}", retry_in=retry_in)
 
     def _retry_or_stop(

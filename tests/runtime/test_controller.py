@@ -233,8 +233,7 @@ def test_call_refused_while_a_probe_is_in_flight_says_so(clock: FakeClock) -> No
     assert isinstance(action, Fail) and isinstance(action.error, CircuitOpen)
     assert action.error.retry_in == 0
     assert str(action.error) == (
-        "getThing: circuit half-open for http://h:80; "
-        "calls fail fast while a probe call is in flight"
+        "getThing: circuit half-open for http://h:80; calls fail fast while a probe is in flight"
     )
 
 
