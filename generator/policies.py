@@ -312,19 +312,25 @@ class _Checker:
 
     # -- walking
 
-    def _operations(self) -> Iterator[_Operation]:
+    def _path_items(self) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+        """(path, Path Item, its pointer) for each path; a ``$ref``'d item is followed
+        (annotations are read, and reported, where the item is written)."""
         paths = self.document.get("paths")
-        if not isinstance(paths, Mapping):
-            return
-        for path, item in paths.items():
-            path_pointer = join_pointer("/paths", str(path))
-            if not isinstance(item, Mapping):
-                continue
+        for path, item in paths.items() if isinstance(paths, Mapping) else ():
+            pointer = join_pointer("/paths", str(path))
+            ref = item.get("$ref") if isinstance(item, Mapping) else None
+            if isinstance(ref, str) and ref.startswith("#"):
+                item, pointer = _at_pointer(self.document, ref[1:]), ref[1:]
+            if isinstance(item, Mapping):
+                yield str(path), item, pointer
+
+    def _operations(self) -> Iterator[_Operation]:
+        for path, item, path_pointer in self._path_items():
             for method in HTTP_METHODS:
                 node = item.get(method)
                 if isinstance(node, Mapping):
                     pointer = join_pointer(path_pointer, method)
-                    yield _Operation(method, str(path), pointer, node, item, path_pointer)
+                    yield _Operation(method, path, pointer, node, item, path_pointer)
 
     def run(self) -> PolicySet:
         self._check_placement()
@@ -354,10 +360,8 @@ class _Checker:
         levels: list[tuple[Mapping[str, Any], str, str, tuple[str, ...]]] = [
             (self.document, "", "the document root", ANY_LEVEL + DOCUMENT_ONLY)
         ]
-        paths = self.document.get("paths")
-        for path, item in paths.items() if isinstance(paths, Mapping) else ():
-            if isinstance(item, Mapping):
-                levels.append((item, join_pointer("/paths", str(path)), "a Path Item", ANY_LEVEL))
+        for _, item, pointer in self._path_items():
+            levels.append((item, pointer, "a Path Item", ANY_LEVEL))
         levels += [
             (op.node, op.pointer, "an operation", ANY_LEVEL + OPERATION_ONLY) for op in self.operations
         ]

@@ -648,3 +648,38 @@ def test_generator_defaults_match_the_runtimes() -> None:
     assert retry.retry_after == runtime_retry.retry_after
     assert set(retry.on) == set(runtime_retry.on) == set(runtime_policies.DEFAULT_RETRY_ON)
     assert ours.MAX_ATTEMPTS == runtime_policies.MAX_ATTEMPTS
+
+
+REFERENCED_PATH_ITEM = """\
+openapi: 3.1.0
+info: {title: Things, version: 1.0.0}
+paths:
+  /things:
+    $ref: '#/components/pathItems/Things'
+components:
+  pathItems:
+    Things:
+      x-timeout: {attempt: 2}
+      get:
+        operationId: listThings
+        x-retry: {attempts: 5}
+        responses:
+          '200': {description: ok}
+      post:
+        operationId: addThing
+        x-retyr: {attempts: 2}
+        responses:
+          '201': {description: created}
+"""
+
+
+def test_annotations_in_a_referenced_path_item_apply_to_its_path(tmp_path: Path) -> None:
+    policy_set, diagnostics = policies_of(write(tmp_path, REFERENCED_PATH_ITEM))
+    listing = policy_set.get("listThings")
+    assert (listing.method.upper(), listing.path) == ("GET", "/things")
+    assert listing.retry is not None and listing.retry.attempts == 5
+    assert listing.timeout.attempt == 2
+    assert listing.origin("timeout.attempt") == "/components/pathItems/Things/x-timeout/attempt"
+    # Problems are reported where the item is written.
+    (problem,) = diagnostics
+    assert problem.location.pointer == "/components/pathItems/Things/post/x-retyr"
