@@ -64,7 +64,7 @@ def serve_in_thread(
     start_timeout: float = START_TIMEOUT,
     stop_timeout: float = STOP_TIMEOUT,
 ) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 in a daemon thread; yields its base URL once it accepts connections.
+    """Serve ``app`` on 127.0.0.1 in a daemon thread; yields its base URL once it is ready.
 
     The socket is bound before the server starts, so no other process can take
     the port in between. Raises :class:`RuntimeError` naming ``name`` if the

@@ -34,7 +34,10 @@ def test_serves_on_loopback_and_stops_when_the_block_ends() -> None:
 
 
 def test_two_servers_at_once_have_their_own_ports() -> None:
-    with serve_in_thread(hello, name="first") as first, serve_in_thread(hello, name="second") as second:
+    with (
+        serve_in_thread(hello, name="first") as first,
+        serve_in_thread(hello, name="second") as second,
+    ):
         assert first != second
         for url in (first, second):
             assert httpx.get(url, timeout=5, trust_env=False).status_code == 200
