@@ -52,7 +52,7 @@ def lay_out(indent: str, expression: Bracketed, tail: str = "") -> str:
         return one_line
     inner = indent + INDENT
     last = f"{indent}{closing}{tail}"
-    items = expression.items
+    items = [parse_bracketed(item) if isinstance(item, str) else item for item in expression.items]
     if len(items) == 1:
         # A lone item gets no comma; if it is still too long, it is split in turn.
         (item,) = items

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_render_client import Recorder, generate_package, import_generated, serve
+from test_render_client import Recorder, generate_package, import_generated
 
 from seawall import ir
+from seawall.examples.server import serve_in_thread
 from seawall.render import MODELS_MODULE_SIZE, MODELS_PACKAGE_THRESHOLD, model_modules
 
 REPO = Path(__file__).resolve().parents[2]
@@ -226,7 +227,7 @@ class OrderService(Recorder):
 
 @pytest.fixture(scope="module")
 def echo_server() -> Iterator[str]:
-    with serve(OrderService()) as url:
+    with serve_in_thread(OrderService(), name="order-service") as url:
         yield url
 
 
