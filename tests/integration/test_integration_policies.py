@@ -22,7 +22,7 @@ import pytest
 from seawall.chaos import ErrorFault, FaultSet, RoutePattern, Rule
 from seawall.chaos.proxy import ChaosProxy
 from seawall.examples.generated import generate_package
-from seawall.examples.server import LOOPBACK, bind_loopback, make_server
+from seawall.examples.server import serve_in_thread
 from seawall_runtime import (
     Backoff,
     ConnectionReset,
@@ -196,19 +196,8 @@ def ledger_client(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
 def ledger() -> Iterator[tuple[Ledger, str]]:
     """A fresh upstream on loopback; yields it and its base URL."""
     app = Ledger()
-    ready = threading.Event()
-    server = make_server(app, ready.set)
-    sock = bind_loopback()
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not ready.wait(10):
-            raise RuntimeError("the ledger upstream did not start")
-        yield app, f"http://{LOOPBACK}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(app, name="ledger") as url:
+        yield app, url
 
 
 # --- idempotency keys -----------------------------------------------------------------
