@@ -95,7 +95,7 @@ class BodyReader:
     clock between chunks bounds a body that trickles in.
     """
 
-    __slots__ = ("_limit", "_deadline", "_clock", "_label", "_chunks", "_size")
+    __slots__ = ("_response", "_limit", "_deadline", "_clock", "_label", "_chunks", "_size")
 
     def __init__(
         self,
@@ -105,24 +105,35 @@ class BodyReader:
         clock: Clock,
         label: str,
     ) -> None:
+        self._response = response
         self._limit = limit
         self._deadline = deadline
         self._clock = clock
         self._label = label
         self._chunks: list[bytes] = []
         self._size = 0
-        if limit is not None:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise self._too_large(int(declared))
 
     def feed(self, chunk: bytes) -> None:
         self._size += len(chunk)
-        if self._limit is not None and self._size > self._limit:
-            raise self._too_large(self._size)
+        if self._limit is not None:
+            if self._size > self._limit:
+                raise self._too_large(self._size)
+            if len(self._chunks) == 1:
+                self._check_declared_length(self._limit)
         if self._deadline is not None and self._clock.now() > self._deadline:
             raise RequestTimeout(f"{self._label}: attempt timed out while reading the body")
         self._chunks.append(chunk)
+
+    def _check_declared_length(self, limit: int) -> None:
+        """Refuse a body whose Content-Length is past the limit before reading on.
+
+        Asked at the second chunk: a body that came in one read is already in
+        memory (and the running count covers it), so most responses never pay
+        for the header lookup.
+        """
+        declared = self._response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(int(declared))
 
     def finish(self, response: httpx.Response) -> None:
         """Hand the collected body to the response, as ``response.read()`` would."""

@@ -1,0 +1,68 @@
+"""The response size limit: a declared Content-Length past it stops the read
+early; a body that arrives in one read is judged by its size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from seawall_runtime import Policy, ResilientClient, ResponseTooLarge
+
+CHUNK = b"x" * 1024
+
+
+class CountedBody:
+    """A streamed body of ``chunks`` chunks that counts how many were served."""
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks = chunks
+        self.served = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(self.chunks):
+            self.served += 1
+            yield CHUNK
+
+
+def client_for(answer: httpx.Response, limit: int) -> ResilientClient:
+    return ResilientClient(
+        "http://api.test",
+        transport=httpx.MockTransport(lambda request: answer),
+        policy=Policy(retry=None),
+        max_response_bytes=limit,
+    )
+
+
+def test_a_declared_length_past_the_limit_stops_the_read_at_the_second_chunk() -> None:
+    body = CountedBody(10_000)
+    declared = str(len(CHUNK) * body.chunks)
+    answer = httpx.Response(200, headers={"Content-Length": declared}, content=body)
+    with client_for(answer, limit=100_000) as client:
+        with pytest.raises(ResponseTooLarge, match=f"{declared}\\+ bytes exceeds the limit"):
+            client.request("GET", "/big")
+    assert body.served == 2
+
+
+def test_an_undeclared_body_is_cut_when_it_passes_the_limit() -> None:
+    body = CountedBody(10_000)
+    with client_for(httpx.Response(200, content=body), limit=4096) as client:
+        with pytest.raises(ResponseTooLarge, match="5120\\+ bytes exceeds the limit of 4096"):
+            client.request("GET", "/big")
+    assert body.served == 5
+
+
+def test_a_body_in_one_read_is_judged_by_its_size() -> None:
+    with client_for(httpx.Response(200, content=b"y" * 5000), limit=1000) as client:
+        with pytest.raises(ResponseTooLarge, match="5000\\+ bytes exceeds the limit of 1000"):
+            client.request("GET", "/big")
+
+
+def test_a_body_within_the_limit_is_read_whole() -> None:
+    body = CountedBody(8)
+    answer = httpx.Response(200, headers={"Content-Length": str(8 * len(CHUNK))}, content=body)
+    with client_for(answer, limit=8 * len(CHUNK)) as client:
+        outcome = client.request("GET", "/ok")
+    assert outcome.response is not None and outcome.response.content == CHUNK * 8
+    assert body.served == 8
