@@ -113,6 +113,26 @@ def annotated_lines(indent: str, name: str, annotation: str, default: Item | Non
     return lines
 
 
+def assignment_lines(indent: str, target: str, value: str) -> str:
+    """``{target} = {value}``, laid out as black lays it out.
+
+    Too long, a value ending in a call or subscript is split at its bracket;
+    any other goes in parentheses, one ``|`` alternative per line if need be.
+    """
+    one_line = f"{indent}{target} = {value}"
+    if len(one_line) <= LINE_LENGTH:
+        return one_line
+    parsed = parse_bracketed(value)
+    if isinstance(parsed, Bracketed):
+        if not parsed.head:
+            return one_line
+        return lay_out(indent, Bracketed(f"{target} = {parsed.head}", parsed.items, parsed.brackets))
+    head = f"{indent}{target} = ("
+    if len(head) > LINE_LENGTH:
+        return one_line
+    return f"{head}\n{_alternatives(indent + INDENT, value)}\n{indent})"
+
+
 def _alternatives(indent: str, expression: str) -> str:
     """``expression`` alone at ``indent``; too long, one ``|`` alternative per line."""
     if len(indent) + len(expression) <= LINE_LENGTH:
@@ -190,23 +210,3 @@ def _top_level_split(text: str, separator: str) -> list[str]:
             start = index + len(separator)
     parts.append(text[start:])
     return parts
-
-
-def assignment_lines(indent: str, target: str, value: str) -> str:
-    """``{target} = {value}``, laid out as black lays it out.
-
-    Too long, a value ending in a call or subscript is split at its bracket;
-    any other goes in parentheses, one ``|`` alternative per line if need be.
-    """
-    one_line = f"{indent}{target} = {value}"
-    if len(one_line) <= LINE_LENGTH:
-        return one_line
-    parsed = parse_bracketed(value)
-    if isinstance(parsed, Bracketed):
-        if not parsed.head:
-            return one_line
-        return lay_out(indent, Bracketed(f"{target} = {parsed.head}", parsed.items, parsed.brackets))
-    head = f"{indent}{target} = ("
-    if len(head) > LINE_LENGTH:
-        return one_line
-    return f"{head}\n{_alternatives(indent + INDENT, value)}\n{indent})"
