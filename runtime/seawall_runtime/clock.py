@@ -26,14 +26,11 @@ class Clock(Protocol):
 class SystemClock:
     """The real clock: ``time.monotonic``, ``time.time`` and real sleeps."""
 
-    def now(self) -> float:
-        return time.monotonic()
-
-    def wall(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+    # The time functions themselves, not methods wrapping them: a call reads
+    # the clock several times, and each wrapper would add a Python frame.
+    now = staticmethod(time.monotonic)
+    wall = staticmethod(time.time)
+    sleep = staticmethod(time.sleep)
 
     async def asleep(self, seconds: float) -> None:
         import anyio  # httpx depends on anyio; loaded only by async callers
