@@ -101,10 +101,12 @@ def fill(document: str, script: str, figures: str) -> str:
     return f"{document.rstrip()}\n\n## {script}\n\n{block}\n"
 
 
-def stamp(document: str, quick: bool) -> str:
-    """``document`` with the run's date and machine in its ``run`` block."""
+def stamp(document: str, quick: bool, scripts: list[str]) -> str:
+    """``document`` with the run's date, scripts and machine in its ``run`` block."""
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     kind = "a quick run (tiny settings: figures are not meaningful)" if quick else "a full run"
+    if scripts != list(SCRIPTS):
+        kind += f" of {', '.join(scripts)} (the other blocks are older)"
     return fill(
         document, "run_all.py", f"last written by {kind} on {when}\nmachine: {_peers.machine()}"
     )
@@ -118,12 +120,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     document = args.output.read_text() if args.output.exists() else "# Performance\n"
-    for script in args.only or SCRIPTS:
+    scripts = [script for script in SCRIPTS if not args.only or script in args.only]
+    for script in scripts:
         figures = run(script, args.quick)
         print(figures)
         document = fill(document, script, figures)
         # Written after each script, so that an interrupted run keeps what it measured.
-        args.output.write_text(stamp(document, args.quick))
+        args.output.write_text(stamp(document, args.quick, scripts))
     print(f"wrote {args.output}", file=sys.stderr)
 
 
