@@ -123,12 +123,23 @@ def docstring(text: str, indent: str) -> str:
     so a description cannot close the literal or inject code.
     """
     normalized = text.strip().replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.rstrip() for line in normalized.split("\n")]
-    body = "\n".join(_escape_line(line) for line in lines).replace('"', '\\"')
-    if "\n" not in body:
-        return f'{indent}"""{body}"""'
-    indented = "\n".join(f"{indent}{line}" if line else "" for line in body.split("\n"))
-    return f'{indent}"""{indented.lstrip()}\n{indent}"""'
+    first, *rest = [_escape_line(line).replace('"', '\\"').rstrip() for line in normalized.split("\n")]
+    if not rest:
+        # Black pads a docstring ending in a quote (here always an escaped one).
+        padding = " " if first.endswith('"') else ""
+        return f'{indent}"""{first}{padding}"""'
+    # As black normalizes a docstring: leading tabs expanded, the lines after
+    # the first moved left together as far as they go, then indented.
+    rest = [_expand_leading_tabs(line) for line in rest]
+    common = min((len(line) - len(line.lstrip()) for line in rest if line.strip()), default=0)
+    indented = "\n".join(f"{indent}{line[common:]}" if line.strip() else "" for line in rest)
+    return f'{indent}"""{first}\n{indented}\n{indent}"""'
+
+
+def _expand_leading_tabs(line: str) -> str:
+    body = line.lstrip()
+    margin = line[: len(line) - len(body)]
+    return margin.expandtabs() + body if "\t" in margin else line
 
 
 def toml_string(text: str) -> str:

@@ -23,7 +23,7 @@ from seawall.layout import (
     lay_out,
     parse_bracketed,
 )
-from seawall.render import py_literal
+from seawall.render import docstring, py_literal
 
 names = st.text(string.ascii_letters + "_", min_size=1, max_size=30).map(lambda name: "n_" + name)
 arguments = st.lists(
@@ -170,3 +170,15 @@ def test_an_assignment_is_laid_out_as_black_lays_it_out(target: str, value: str,
     source = "class A:\n" * depth + assignment_lines("    " * depth, target, value) + "\n"
     if max(len(line) for line in source.splitlines()) <= 88:
         assert format_source(source) == source
+
+
+docstring_pieces = st.sampled_from(list('ab "\\\t\n\r \u00a0\x0b\x85\u2028') + ["word", "  ", '"""'])
+docstring_text = st.lists(docstring_pieces, max_size=25).map("".join)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(docstring_text.filter(str.strip), st.sampled_from(["", "    ", "        "]))
+def test_a_docstring_is_what_black_writes(text: str, indent: str) -> None:
+    body = docstring(text, indent)
+    source = "".join(f"{'    ' * level}def f():\n" for level in range(len(indent) // 4)) + body + "\n"
+    assert format_source(source) == source
