@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-LINE_LENGTH = 88
-_INDENT = "    "
+from seawall.layout import INDENT, LINE_LENGTH
+
 _BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -71,7 +71,11 @@ def format_generated(path: str, source: str) -> str:
     replacements: dict[int, tuple[_Statement, list[str]]] = {}
     for depth, group in by_depth.items():
         texts = ["".join(lines[s.first : s.last + 1]) for s in group]
-        for statement, formatted in zip(group, _format_at_depth(texts, depth)):
+        try:
+            formatted_group = _format_at_depth(texts, depth)
+        except GeneratedCodeError as exc:
+            raise GeneratedCodeError(f"generated {path}: {exc}") from None
+        for statement, formatted in zip(group, formatted_group):
             replacements[statement.first] = (statement, formatted)
     out: list[str] = []
     i = 0
@@ -118,8 +122,7 @@ def _statements_to_format(
 ) -> Iterator[_Statement]:
     """The smallest statements of ``body`` with a long line that black would change."""
     for node in body:
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
-        last = (node.end_lineno or node.lineno) - 1
+        first, last = _first_line(node), (node.end_lineno or node.lineno) - 1
         long_here = [i for i in range(first, last + 1) if i in long_lines]
         if not long_here:
             continue
@@ -151,16 +154,23 @@ def _unsplittable_item(line: str) -> bool:
 
 def _format_at_depth(texts: list[str], depth: int) -> list[list[str]]:
     """Black's lines for each statement in ``texts``, all indented ``depth`` levels."""
-    wrapper = "".join(f"{_INDENT * level}async def _():\n" for level in range(depth))
-    formatted = format_source(wrapper + "".join(texts))
+    from black.parsing import InvalidInput
+
+    wrapper = "".join(f"{INDENT * level}async def _():\n" for level in range(depth))
+    try:
+        formatted = format_source(wrapper + "".join(texts))
+    except InvalidInput as exc:
+        raise GeneratedCodeError(f"black cannot parse it: {exc}") from None
     lines = formatted.splitlines(keepends=True)
     body = ast.parse(formatted).body
     for _ in range(depth):
         body = body[0].body  # type: ignore[attr-defined]
     if len(body) != len(texts):
         raise GeneratedCodeError("black merged or split generated statements")
-    result = []
-    for node in body:
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
-        result.append(lines[first : node.end_lineno])
-    return result
+    return [lines[_first_line(node) : node.end_lineno] for node in body]
+
+
+def _first_line(node: ast.stmt) -> int:
+    """0-based index of a statement's first line: its first decorator's, if it has any."""
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decorators)]) - 1
