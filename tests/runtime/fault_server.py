@@ -21,7 +21,11 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from seawall.examples.server import LOOPBACK, bind_loopback
 
 
 @dataclass(frozen=True)
@@ -149,9 +153,9 @@ class FaultServer:
         writer.close()
 
 
-def refused_url() -> str:
-    """A loopback URL where nothing listens (the port was just freed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """A loopback URL where nothing listens: its port stays bound, not listening,
+    while the block runs, so no other process can take it meanwhile."""
+    with bind_loopback() as sock:
+        yield f"http://{LOOPBACK}:{sock.getsockname()[1]}"

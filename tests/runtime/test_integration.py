@@ -69,8 +69,8 @@ def call(mode: str, base_url: str, method: str, path: str, **options: Any) -> Ou
 
 def test_refused_connection_is_retried_for_any_method(mode: str) -> None:
     clock = FakeClock()
-    with pytest.raises(RetriesExhausted) as caught:
-        call(mode, refused_url(), "POST", "/x", clock=clock)
+    with refused_url() as url, pytest.raises(RetriesExhausted) as caught:
+        call(mode, url, "POST", "/x", clock=clock)
     assert isinstance(caught.value.last_error, ConnectError)
     assert len(caught.value.attempts) == 3 and clock.sleeps == [0.01, 0.02]
 
