@@ -173,3 +173,32 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "\r" not in completed.stderr and "\x1b[" not in completed.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (pty)")
+def test_a_large_spec_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    spec = tmp_path / "large.yaml"  # over the progress threshold only by a comment's bulk
+    spec.write_text(ORDERS.read_text() + "\n# " + "padding " * 70_000 + "\n")
+    controller, terminal = pty.openpty()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "seawall", "generate", str(spec), "--out", str(tmp_path / "o")],
+            stdout=subprocess.PIPE, stderr=terminal, text=True, timeout=300,
+        )  # fmt: skip
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert completed.returncode == 0
+    assert b"seawall: load" in shown and b"seawall: format" in shown and b"\r\x1b[K" in shown
