@@ -109,3 +109,13 @@ def _stop(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> N
         thread.join(timeout)
     if thread.is_alive():
         raise RuntimeError(f"{thread.name} did not stop within {2 * timeout} s")
+
+
+async def read_body(receive: Callable[[], Awaitable[Any]]) -> bytes:
+    """The whole request body of an ASGI request (for small test apps; no size limit)."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 
 from seawall.chaos.asgi import Receive, Scope, Send, send_json
+from seawall.examples.server import read_body
 
 
 class Upstream:
@@ -17,12 +18,7 @@ class Upstream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
+        body = await read_body(receive)
         with self.lock:
             self.seen[f"{scope['method']} {scope['path']}"] += 1
         echo = {

@@ -8,20 +8,12 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
+from seawall.examples.server import read_body
+
 Scope = dict[str, Any]
 
 _blobs: dict[str, bytes] = {}
 _items: dict[str, dict[str, Any]] = {}
-
-
-async def _read_body(receive: Any) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        chunk: bytes = message.get("body", b"")
-        body += chunk
-        if not message.get("more_body"):
-            return body
 
 
 async def _send(send: Any, status: int, payload: Any = None, raw: bytes | None = None,
@@ -70,7 +62,7 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, by
 async def app(scope: Scope, receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
-    body = await _read_body(receive)
+    body = await read_body(receive)
     method, path = scope["method"], scope["path"]
     segments = path.strip("/").split("/")
     headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from seawall import build, load, render, resolve, upgrade
-from seawall.examples.server import serve_in_thread
+from seawall.examples.server import read_body, serve_in_thread
 from seawall_runtime import FallbackPolicy, ResponseValidationError, RetryPolicy
 
 SPEC: dict[str, Any] = {
@@ -181,12 +181,7 @@ class Recorder:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.last = {"method": scope["method"], "raw_path": scope["raw_path"], "query": scope["query_string"], "headers": headers, "body": body}
         status, content_type, payload = self.answer(scope["method"], scope["path"], headers, body)

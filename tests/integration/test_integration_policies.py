@@ -22,7 +22,7 @@ import pytest
 from seawall.chaos import ErrorFault, FaultSet, RoutePattern, Rule
 from seawall.chaos.proxy import ChaosProxy
 from seawall.examples.generated import generate_package
-from seawall.examples.server import serve_in_thread
+from seawall.examples.server import read_body, serve_in_thread
 from seawall_runtime import (
     Backoff,
     ConnectionReset,
@@ -166,12 +166,7 @@ class Ledger:
         return 404, {"message": "no such route"}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         with self.lock:
             self.received.append((scope["method"], scope["path"], headers))
