@@ -481,23 +481,10 @@ class Endpoint(Generic[T]):
     ) -> ApiResponse[T]:
         """Send one call through the resilient client (or as a saga step) and parse its answer."""
         if saga is not None:
-            policy = self._step_policy(session.policy, options)  # refuses bad options before anything
-            step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
-            result = step.saga.step(
-                cast("OperationInvoker", session.invoker),
-                self.operation.name,
-                self.arguments(args, body),
-                policy=policy,
-                retry=step.retry,
-                final=step.final,
-            )
-            return self.parse_step(result)
-        outcome = session.http.send(
-            self.build_request(session.http, args, body, session.credentials),
-            operation=self.operation,
-            policy=self._call_policy(session.policy, options),
-            idempotency_key=options.get("idempotency_key"),
-        )
+            step_saga, step_args, step_options = self._step(session, saga, args, body, options)
+            return self.parse_step(step_saga.step(*step_args, **step_options))
+        request, send_options = self._send(session, args, body, options)
+        outcome = session.http.send(request, **send_options)
         if isinstance(outcome.fallback_value, Delegated):
             return self._delegated(outcome, self._fallback_endpoint(session).call(session, args, body))
         return self.parse(outcome)
@@ -512,26 +499,38 @@ class Endpoint(Generic[T]):
     ) -> ApiResponse[T]:
         """:meth:`call` for the async client."""
         if saga is not None:
-            policy = self._step_policy(session.policy, options)  # refuses bad options before anything
-            async_step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
-            result = await async_step.saga.step(
-                cast("AsyncOperationInvoker", session.invoker),
-                self.operation.name,
-                self.arguments(args, body),
-                policy=policy,
-                retry=async_step.retry,
-                final=async_step.final,
-            )
-            return self.parse_step(result)
-        outcome = await session.http.send(
-            self.build_request(session.http, args, body, session.credentials),
-            operation=self.operation,
-            policy=self._call_policy(session.policy, options),
-            idempotency_key=options.get("idempotency_key"),
-        )
+            step_saga, step_args, step_options = self._step(session, saga, args, body, options)
+            return self.parse_step(await step_saga.step(*step_args, **step_options))
+        request, send_options = self._send(session, args, body, options)
+        outcome = await session.http.send(request, **send_options)
         if isinstance(outcome.fallback_value, Delegated):
             return self._delegated(outcome, await self._fallback_endpoint(session).acall(session, args, body))
         return self.parse(outcome)
+
+    def _send(
+        self, session: Session[Any], args: Mapping[str, object], body: object, options: CallOptions
+    ) -> tuple[httpx.Request, dict[str, Any]]:
+        """The request of a plain call, and the keyword arguments of the client's ``send``."""
+        request = self.build_request(session.http, args, body, session.credentials)
+        return request, {
+            "operation": self.operation,
+            "policy": self._call_policy(session.policy, options),
+            "idempotency_key": options.get("idempotency_key"),
+        }
+
+    def _step(
+        self,
+        session: Session[Any],
+        saga: Any,
+        args: Mapping[str, object],
+        body: object,
+        options: CallOptions,
+    ) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        """A call made as a saga step: the saga, and the arguments of its ``step``."""
+        policy = self._step_policy(session.policy, options)  # refuses bad options before anything
+        step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
+        arguments = (session.invoker, self.operation.name, self.arguments(args, body))
+        return step.saga, arguments, {"policy": policy, "retry": step.retry, "final": step.final}
 
     # --- saga steps
 
@@ -544,25 +543,26 @@ class Endpoint(Generic[T]):
             )
         return self._call_policy(client_policy, options)
 
-    def _invoke_policy(self, client_policy: Policy, policy: Policy | None) -> Policy:
-        """The policy of an invocation by a saga: never a fallback."""
-        return (policy or self.operation.policy or client_policy).merged(fallback=None)
+    def _invocation(
+        self, session: Session[Any], arguments: Arguments, idempotency_key: str, policy: Policy | None
+    ) -> tuple[httpx.Request, dict[str, Any]]:
+        """The request of an invocation by a saga, and the keyword arguments of ``send``.
 
-    def _invoke_key(self, idempotency_key: str) -> str | None:
-        """The saga's key, sent only in a key header the operation declares."""
-        return idempotency_key if self.operation.idempotency_key_header else None
+        Never a fallback; the saga's key is sent only in a key header the operation declares.
+        """
+        request = self.request_from_arguments(session.http, arguments, session.credentials)
+        return request, {
+            "operation": self.operation,
+            "policy": (policy or self.operation.policy or session.policy).merged(fallback=None),
+            "idempotency_key": idempotency_key if self.operation.idempotency_key_header else None,
+        }
 
     def invoke(
         self, session: Session[ResilientClient], arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
     ) -> StepResult:
         """The saga invoker protocol's ``invoke`` for this operation (see docs/sagas.md)."""
-        outcome = session.http.send(
-            self.request_from_arguments(session.http, arguments, session.credentials),
-            operation=self.operation,
-            policy=self._invoke_policy(session.policy, policy),
-            idempotency_key=self._invoke_key(idempotency_key),
-        )
-        return _step_result(outcome)
+        request, send_options = self._invocation(session, arguments, idempotency_key, policy)
+        return _step_result(session.http.send(request, **send_options))
 
     async def ainvoke(
         self,
@@ -573,13 +573,8 @@ class Endpoint(Generic[T]):
         policy: Policy | None = None,
     ) -> StepResult:
         """:meth:`invoke` for the async client."""
-        outcome = await session.http.send(
-            self.request_from_arguments(session.http, arguments, session.credentials),
-            operation=self.operation,
-            policy=self._invoke_policy(session.policy, policy),
-            idempotency_key=self._invoke_key(idempotency_key),
-        )
-        return _step_result(outcome)
+        request, send_options = self._invocation(session, arguments, idempotency_key, policy)
+        return _step_result(await session.http.send(request, **send_options))
 
     def parse_step(self, result: StepResult) -> ApiResponse[T]:
         """A saga step's result as the typed answer the method returns."""
