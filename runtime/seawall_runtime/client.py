@@ -266,7 +266,7 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         while True:
             if isinstance(action, Send):
                 try:
-                    response = self._attempt(request, action, base, controller.label)
+                    response = self._attempt(request, action, base, controller)
                 except SeawallError as error:
                     action = controller.on_error(error)
                 except BaseException:
@@ -283,10 +283,16 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
                 raise action.error
 
     def _attempt(
-        self, request: httpx.Request, action: Send, base: dict[str, float | None], label: str
+        self,
+        request: httpx.Request,
+        action: Send,
+        base: Mapping[str, float | None],
+        controller: CallController,
     ) -> httpx.Response:
+        label = controller.label
         set_attempt_timeouts(request, action, base)
-        log_request(request, label, self._core.sensitive_headers)
+        if controller.debug:
+            log_request(request, label, self._core.sensitive_headers)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 response = self.http.send(request, stream=True, follow_redirects=False)
@@ -358,7 +364,7 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         while True:
             if isinstance(action, Send):
                 try:
-                    response = await self._attempt(request, action, base, controller.label)
+                    response = await self._attempt(request, action, base, controller)
                 except SeawallError as error:
                     action = controller.on_error(error)
                 except BaseException:
@@ -375,10 +381,16 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
                 raise action.error
 
     async def _attempt(
-        self, request: httpx.Request, action: Send, base: dict[str, float | None], label: str
+        self,
+        request: httpx.Request,
+        action: Send,
+        base: Mapping[str, float | None],
+        controller: CallController,
     ) -> httpx.Response:
+        label = controller.label
         set_attempt_timeouts(request, action, base)
-        log_request(request, label, self._core.sensitive_headers)
+        if controller.debug:
+            log_request(request, label, self._core.sensitive_headers)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 response = await self.http.send(request, stream=True, follow_redirects=False)

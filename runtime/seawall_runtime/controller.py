@@ -121,7 +121,7 @@ class CallController:
         "_breaker",
         "_budget",
         "_budget_key",
-        "_debug",
+        "debug",
         "_phase",
         "_attempts",
         "_deadline",
@@ -156,9 +156,9 @@ class CallController:
         self._breaker = breaker
         self._budget = budget
         self._budget_key = budget_key
-        # Asked once per call: formatting debug records nobody reads is most
-        # of what logging would cost on the success path.
-        self._debug = logger.isEnabledFor(logging.DEBUG)
+        # Whether this call logs at DEBUG, asked once per call: formatting
+        # records nobody reads is most of what logging would cost.
+        self.debug = logger.isEnabledFor(logging.DEBUG)
         self._phase: _Phase = "new"
         # A tuple, grown by one per attempt: ``attempts`` hands it out uncopied.
         self._attempts: tuple[Attempt, ...] = ()
@@ -271,7 +271,7 @@ class CallController:
         number = len(self._attempts) + 1
         self._phase = "sending"
         self._attempt_started = now
-        if self._debug:
+        if self.debug:
             logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
         if self._hooks.on_attempt_start is not None:
             call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
@@ -320,7 +320,7 @@ class CallController:
         self._attempts = self._attempts[:-1] + (
             Attempt(last.number, last.status, last.error, last.duration, delay),
         )
-        if self._debug:
+        if self.debug:
             logger.debug("%s: retry in %.3fs after %s", self.label, delay, reason)
         call_hook(
             self._hooks.on_retry, RetryScheduled(self.label, len(self._attempts), delay, reason)
@@ -388,7 +388,7 @@ class CallController:
         duration = self._clock.now() - self._attempt_started
         number = len(self._attempts) + 1
         self._attempts += (Attempt(number, status, error, duration),)
-        if self._debug:
+        if self.debug:
             logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
         if self._hooks.on_attempt_end is not None:
             call_hook(

@@ -4,7 +4,7 @@ redirects. No I/O happens here."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from typing import Final
 
 import httpx
@@ -54,37 +54,49 @@ def label_for(request: httpx.Request) -> str:
     return f"{request.method} {request.url.host}{request.url.path}"
 
 
-def base_timeouts(request: httpx.Request, client_timeout: httpx.Timeout) -> dict[str, float | None]:
-    """The timeouts the request would use without a policy."""
+def base_timeouts(
+    request: httpx.Request, client_timeout: httpx.Timeout
+) -> Mapping[str, float | None]:
+    """The timeouts the request would use without a policy (read, never changed)."""
     current = request.extensions.get("timeout")
-    return dict(current) if isinstance(current, dict) else client_timeout.as_dict()
+    return current if isinstance(current, dict) else client_timeout.as_dict()
 
 
 def log_request(request: httpx.Request, label: str, sensitive: frozenset[str]) -> None:
-    """Log what goes out at DEBUG: no query string, secret header values masked."""
-    if logger.isEnabledFor(logging.DEBUG):
-        url = request.url
-        logger.debug(
-            "%s: %s %s://%s%s headers=%s",
-            label,
-            request.method,
-            url.scheme,
-            url.netloc.decode("ascii", "replace"),
-            url.path,
-            redact_headers(request.headers.multi_items(), sensitive),
-        )
+    """Log what goes out at DEBUG (callers ask first whether DEBUG is on): no
+    query string, secret header values masked."""
+    url = request.url
+    logger.debug(
+        "%s: %s %s://%s%s headers=%s",
+        label,
+        request.method,
+        url.scheme,
+        url.netloc.decode("ascii", "replace"),
+        url.path,
+        redact_headers(request.headers.multi_items(), sensitive),
+    )
 
 
 def set_attempt_timeouts(
-    request: httpx.Request, action: Send, base: dict[str, float | None]
+    request: httpx.Request, action: Send, base: Mapping[str, float | None]
 ) -> None:
     """Give this attempt its timeouts: the policy's, clamped by the controller."""
+    timeout, connect = action.timeout, action.connect_timeout
+    if timeout is not None and connect is not None:
+        # The usual case under a policy: nothing is left to the client's defaults.
+        request.extensions["timeout"] = {
+            "connect": connect,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        return
     timeouts = dict(base)
-    if action.timeout is not None:
+    if timeout is not None:
         for name in ("read", "write", "pool"):
-            timeouts[name] = action.timeout
-    if action.connect_timeout is not None:
-        timeouts["connect"] = action.connect_timeout
+            timeouts[name] = timeout
+    if connect is not None:
+        timeouts["connect"] = connect
     request.extensions["timeout"] = timeouts
 
 
