@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from seawall_runtime.outcome import Attempt
+    from seawall_runtime.outcome import Attempt, StopReason
 
 
 class SeawallError(Exception):
@@ -120,7 +120,9 @@ class ApiError(SeawallError):
 
     Generated clients subclass this for each documented error response;
     ``body`` is the parsed body (a model, JSON data or ``None``) and
-    ``content`` the raw bytes.
+    ``content`` the raw bytes. ``stop_reason`` says why the call's retries
+    stopped (``"budget"`` when the retry budget was spent, ``"attempts"``
+    when every attempt was used…), ``None`` when that is not known.
     """
 
     def __init__(
@@ -133,12 +135,14 @@ class ApiError(SeawallError):
         content: bytes = b"",
         attempts: tuple[Attempt, ...] = (),
         idempotency_key: str | None = None,
+        stop_reason: StopReason | None = None,
     ) -> None:
         super().__init__(message, attempts=attempts, idempotency_key=idempotency_key)
         self.status = status
         self.headers: Mapping[str, str] = dict(headers or {})
         self.body = body
         self.content = content
+        self.stop_reason = stop_reason
 
 
 class ResponseValidationError(SeawallError):
