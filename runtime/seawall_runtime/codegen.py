@@ -26,7 +26,7 @@ from pydantic_core import to_jsonable_python
 from seawall_runtime.client import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from seawall_runtime.errors import ApiError, ResponseValidationError
 from seawall_runtime.operation import Operation
-from seawall_runtime.outcome import Attempt, Outcome
+from seawall_runtime.outcome import Attempt, Outcome, StopReason
 from seawall_runtime.policies import MISSING, FallbackPolicy, Policy, RetryPolicy, TimeoutPolicy
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ class ApiResponse(Generic[T]):
     """A parsed answer with what came with it.
 
     ``status`` is ``None`` and ``headers`` empty when a fallback answered.
+    ``stop_reason`` is the call's :attr:`Outcome.stop_reason` (why its retries
+    stopped); its default, like Outcome's, keeps hand-made answers short.
     """
 
     value: T
@@ -64,6 +66,7 @@ class ApiResponse(Generic[T]):
     idempotency_key: str | None
     from_fallback: bool
     attempts: tuple[Attempt, ...]
+    stop_reason: StopReason = "answered"
 
 
 class Model(BaseModel):
@@ -584,7 +587,8 @@ class Endpoint(Generic[T]):
         else:
             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
             response = httpx.Response(result.status, headers=headers, json=result.body)
-        return self.parse(Outcome(response, None, False, None, ()))
+        # A StepResult does not say why the saga's attempts stopped: its error carries no stop reason.
+        return self._answer(Outcome(response, None, False, None, ()), error_stop_reason=None)
 
     # --- fallback operations
 
@@ -604,16 +608,23 @@ class Endpoint(Generic[T]):
             outcome.idempotency_key,
             True,
             outcome.attempts + answer.attempts,
+            outcome.stop_reason,
         )
 
     # --- answers
 
     def parse(self, outcome: Outcome) -> ApiResponse[T]:
         """The typed value of an answer; error statuses raise their ApiError."""
+        return self._answer(outcome, error_stop_reason=outcome.stop_reason)
+
+    def _answer(self, outcome: Outcome, *, error_stop_reason: StopReason | None) -> ApiResponse[T]:
+        """:meth:`parse`, with the stop reason an error status's ApiError carries."""
         response = outcome.response
         if outcome.from_fallback or response is None:
             value = self._fallback_value(outcome)
-            return ApiResponse(value, None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts)
+            return ApiResponse(
+                value, None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts, outcome.stop_reason
+            )
         status = response.status_code
         reply = self._reply_for(status)
         if reply is None or reply.error is not None:
@@ -629,9 +640,12 @@ class Endpoint(Generic[T]):
                 content=response.content,
                 attempts=outcome.attempts,
                 idempotency_key=outcome.idempotency_key,
+                stop_reason=error_stop_reason,
             )
         parsed = cast(T, self._body(reply, response, outcome))
-        return ApiResponse(parsed, status, response.headers, outcome.idempotency_key, False, outcome.attempts)
+        return ApiResponse(
+            parsed, status, response.headers, outcome.idempotency_key, False, outcome.attempts, outcome.stop_reason
+        )
 
     def _fallback_value(self, outcome: Outcome) -> T:
         """A fallback's value as the success type: JSON data from the spec becomes models."""

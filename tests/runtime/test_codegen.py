@@ -10,8 +10,23 @@ import httpx
 import pytest
 from pydantic import Field
 
-from seawall_runtime import ApiError, FallbackPolicy, Operation, Outcome, Policy, ResilientClient, ResponseValidationError
+from seawall_runtime import (
+    ApiError,
+    AsyncResilientClient,
+    Backoff,
+    BudgetPolicy,
+    FakeClock,
+    FallbackPolicy,
+    Operation,
+    Outcome,
+    Policy,
+    ResilientClient,
+    ResponseValidationError,
+    RetryPolicy,
+)
 from seawall_runtime.saga import StepResult
+
+from runtime_script import Script
 from seawall_runtime.codegen import (
     ApiResponse,
     Body,
@@ -209,11 +224,6 @@ class Greeter:
     agreet = returning_value_async(agreet_detailed)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_value_twins_share_signature_and_docs() -> None:
     greeter = Greeter()
@@ -247,9 +257,11 @@ def test_saga_arguments_are_canonical_and_build_the_same_request() -> None:
 
 def test_a_saga_step_result_parses_like_an_answer() -> None:
     result = StepResult(200, {"petId": 3}, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, 2)
-    assert SAGA_ENDPOINT.parse_step(result).value == Pet(pet_id=3)
-    with pytest.raises(NotFound):
+    parsed = SAGA_ENDPOINT.parse_step(result)
+    assert (parsed.value, parsed.stop_reason) == (Pet(pet_id=3), "answered")
+    with pytest.raises(NotFound) as caught:
         SAGA_ENDPOINT.parse_step(StepResult(404, {"message": "gone"}))
+    assert caught.value.stop_reason is None  # a StepResult does not say why the saga stopped
 
 
 def test_a_saga_invocation_sends_the_key_and_never_falls_back() -> None:
@@ -273,3 +285,76 @@ def test_a_saga_step_refuses_its_own_key_or_fallback() -> None:
         for option in ({"idempotency_key": "mine"}, {"fallback": FallbackPolicy(on=frozenset({503}), value=None)}):
             with pytest.raises(TypeError, match="saga step"):
                 SAGA_ENDPOINT.call(session, {"pet_id": 1}, Pet(pet_id=1), object(), **option)  # type: ignore[arg-type]
+
+
+# --- why the retries stopped, on the typed answer ----------------------------------------
+
+
+class Unavailable(ApiError):
+    pass
+
+
+STATUS_OPERATION = Operation("getStatus", "GET", "/status")
+STATUS_ENDPOINT: Endpoint[Pet] = Endpoint(
+    STATUS_OPERATION, replies={"200": Reply("json", Pet), "503": Reply("json", dict[str, str], Unavailable)}
+)
+# No 2xx documented: the generator makes `default` the success, so any status parses as a value.
+DEFAULT_ONLY_ENDPOINT: Endpoint[dict[str, str]] = Endpoint(STATUS_OPERATION, replies={"default": Reply("json", dict[str, str])})
+RETRY_TWICE = Policy(retry=RetryPolicy(attempts=3, backoff=Backoff(initial=0.5, multiplier=2, jitter="none")))
+NO_RETRY_BUDGET = BudgetPolicy(ratio=0, floor=0)  # the first retry is already refused
+
+
+def down(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, json={"message": "down"})  # a new one each time: a read response cannot be sent again
+
+
+def status_client(script: Script, clock: FakeClock, budget: BudgetPolicy | None) -> ResilientClient:
+    return ResilientClient("http://api.test", transport=script.transport, policy=RETRY_TWICE, clock=clock, breaker=None, budget=budget)
+
+
+def test_an_error_returned_because_the_budget_is_spent_says_budget(clock: FakeClock) -> None:
+    script = Script([down], clock)
+    with status_client(script, clock, NO_RETRY_BUDGET) as client, pytest.raises(Unavailable) as caught:
+        STATUS_ENDPOINT.call(Session(client, RETRY_TWICE, Credentials()), {})
+    assert (caught.value.stop_reason, caught.value.body, len(caught.value.attempts)) == ("budget", {"message": "down"}, 1)
+    assert len(script.requests) == 1 and clock.sleeps == []  # returned at once
+    assert "budget" not in str(caught.value) and "down" not in str(caught.value)  # the message is unchanged
+
+
+@pytest.mark.anyio
+async def test_the_async_call_says_budget_too(clock: FakeClock) -> None:
+    script = Script([down], clock)
+    async with AsyncResilientClient("http://api.test", transport=script.transport, policy=RETRY_TWICE, clock=clock, breaker=None, budget=NO_RETRY_BUDGET) as client:
+        with pytest.raises(Unavailable) as caught:
+            await STATUS_ENDPOINT.acall(Session(client, RETRY_TWICE, Credentials()), {})
+    assert caught.value.stop_reason == "budget" and len(script.requests) == 1
+
+
+def test_an_error_after_every_attempt_says_attempts(clock: FakeClock) -> None:
+    script = Script([500], clock)  # undocumented: the generic ApiError
+    with status_client(script, clock, None) as client, pytest.raises(ApiError) as caught:
+        STATUS_ENDPOINT.call(Session(client, RETRY_TWICE, Credentials()), {})
+    assert type(caught.value) is ApiError and caught.value.stop_reason == "attempts"
+    assert len(script.requests) == len(caught.value.attempts) == 3 and clock.sleeps == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(("budget", "stop_reason", "sent"), [(NO_RETRY_BUDGET, "budget", 1), (None, "attempts", 3)])
+def test_a_failure_status_parsed_as_a_value_keeps_its_stop_reason(clock: FakeClock, budget: BudgetPolicy | None, stop_reason: str, sent: int) -> None:
+    script = Script([down], clock)
+    with status_client(script, clock, budget) as client:
+        answered = DEFAULT_ONLY_ENDPOINT.call(Session(client, RETRY_TWICE, Credentials()), {})
+    assert (answered.status, answered.value, answered.stop_reason) == (503, {"message": "down"}, stop_reason)
+    assert len(script.requests) == len(answered.attempts) == sent
+
+
+def test_a_success_says_answered(clock: FakeClock) -> None:
+    script = Script([httpx.Response(200, json={"petId": 4})], clock)
+    with status_client(script, clock, NO_RETRY_BUDGET) as client:
+        answered = STATUS_ENDPOINT.call(Session(client, RETRY_TWICE, Credentials()), {})
+    assert (answered.value, answered.stop_reason, len(answered.attempts)) == (Pet(pet_id=4), "answered", 1)
+
+
+def test_an_error_carries_whatever_stop_reason_its_outcome_has() -> None:
+    with pytest.raises(Unavailable) as caught:
+        STATUS_ENDPOINT.parse(Outcome(down(httpx.Request("GET", "http://api.test/status")), None, False, None, (), "not-retryable"))
+    assert caught.value.stop_reason == "not-retryable"
