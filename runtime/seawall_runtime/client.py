@@ -32,13 +32,16 @@ from seawall_runtime.telemetry import combine_hooks, telemetry_hooks
 from seawall_runtime.transport import (
     MAX_REDIRECTS,
     BodyReader,
+    attempt_deadline,
     base_timeouts,
     label_for,
     log_request,
     origin,
+    restore_timeouts,
     same_origin_redirect,
     set_attempt_timeouts,
     translate,
+    within_deadline,
 )
 
 DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
@@ -128,11 +131,9 @@ class _Core:
             idempotency_key=idempotency_key,
         )
 
-    def reader(self, response: httpx.Response, action: Send, label: str) -> BodyReader:
-        """A body reader for one response of the attempt ``action`` started now."""
-        clock = self.clock
-        deadline = None if action.timeout is None else clock.now() + action.timeout
-        return BodyReader(response, self.max_response_bytes, deadline, clock, label)
+    def reader(self, response: httpx.Response, deadline: float | None, label: str) -> BodyReader:
+        """A body reader for one response of an attempt that must end by ``deadline``."""
+        return BodyReader(response, self.max_response_bytes, deadline, self.clock, label)
 
 
 def _http_options(
@@ -261,26 +262,30 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         core = self._core
         controller = core.controller(request, operation, policy, idempotency_key)
         request.read()  # buffer a streamed body so that a retry can send it again
-        base = base_timeouts(request, self.http.timeout)
+        caller_timeouts = request.extensions.get("timeout")
+        base = base_timeouts(caller_timeouts, self.http.timeout)
         action = controller.start()
-        while True:
-            if isinstance(action, Send):
-                try:
-                    response = self._attempt(request, action, base, controller)
-                except SeawallError as error:
-                    action = controller.on_error(error)
-                except BaseException:
-                    controller.abandon()
-                    raise
+        try:
+            while True:
+                if isinstance(action, Send):
+                    try:
+                        response = self._attempt(request, action, base, controller)
+                    except SeawallError as error:
+                        action = controller.on_error(error)
+                    except BaseException as exc:
+                        controller.abandon(exc)
+                        raise
+                    else:
+                        action = controller.on_response(response)
+                elif isinstance(action, Sleep):
+                    core.clock.sleep(action.seconds)
+                    action = controller.resume()
+                elif isinstance(action, Finish):
+                    return action.outcome
                 else:
-                    action = controller.on_response(response)
-            elif isinstance(action, Sleep):
-                core.clock.sleep(action.seconds)
-                action = controller.resume()
-            elif isinstance(action, Finish):
-                return action.outcome
-            else:
-                raise action.error
+                    raise action.error
+        finally:
+            restore_timeouts(request, caller_timeouts)
 
     def _attempt(
         self,
@@ -290,14 +295,18 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         controller: CallController,
     ) -> httpx.Response:
         label = controller.label
+        core = self._core
+        deadline = attempt_deadline(action, core.clock)
         set_attempt_timeouts(request, action, base)
         if controller.debug:
-            log_request(request, label, self._core.sensitive_headers)
+            log_request(request, label, core.sensitive_headers)
+        answered = False  # once a hop answered, the request may have been applied
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 response = self.http.send(request, stream=True, follow_redirects=False)
+                answered = True
                 try:
-                    body = self._core.reader(response, action, label)
+                    body = core.reader(response, deadline, label)
                     for chunk in response.iter_bytes():
                         body.feed(chunk)
                 finally:
@@ -306,10 +315,10 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
                 follow = same_origin_redirect(request, response)
                 if follow is None:
                     break
-                request = follow
+                request = within_deadline(follow, deadline, core.clock, label)
             return response
-        except httpx.TransportError as exc:
-            error = translate(exc, label)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            error = translate(exc, label, answered=answered)
             if error is None:
                 raise
             raise error from exc
@@ -359,26 +368,30 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         core = self._core
         controller = core.controller(request, operation, policy, idempotency_key)
         await request.aread()  # buffer a streamed body so that a retry can send it again
-        base = base_timeouts(request, self.http.timeout)
+        caller_timeouts = request.extensions.get("timeout")
+        base = base_timeouts(caller_timeouts, self.http.timeout)
         action = controller.start()
-        while True:
-            if isinstance(action, Send):
-                try:
-                    response = await self._attempt(request, action, base, controller)
-                except SeawallError as error:
-                    action = controller.on_error(error)
-                except BaseException:
-                    controller.abandon()
-                    raise
+        try:
+            while True:
+                if isinstance(action, Send):
+                    try:
+                        response = await self._attempt(request, action, base, controller)
+                    except SeawallError as error:
+                        action = controller.on_error(error)
+                    except BaseException as exc:
+                        controller.abandon(exc)
+                        raise
+                    else:
+                        action = controller.on_response(response)
+                elif isinstance(action, Sleep):
+                    await core.clock.asleep(action.seconds)
+                    action = controller.resume()
+                elif isinstance(action, Finish):
+                    return action.outcome
                 else:
-                    action = controller.on_response(response)
-            elif isinstance(action, Sleep):
-                await core.clock.asleep(action.seconds)
-                action = controller.resume()
-            elif isinstance(action, Finish):
-                return action.outcome
-            else:
-                raise action.error
+                    raise action.error
+        finally:
+            restore_timeouts(request, caller_timeouts)
 
     async def _attempt(
         self,
@@ -388,14 +401,18 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         controller: CallController,
     ) -> httpx.Response:
         label = controller.label
+        core = self._core
+        deadline = attempt_deadline(action, core.clock)
         set_attempt_timeouts(request, action, base)
         if controller.debug:
-            log_request(request, label, self._core.sensitive_headers)
+            log_request(request, label, core.sensitive_headers)
+        answered = False  # once a hop answered, the request may have been applied
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 response = await self.http.send(request, stream=True, follow_redirects=False)
+                answered = True
                 try:
-                    body = self._core.reader(response, action, label)
+                    body = core.reader(response, deadline, label)
                     async for chunk in response.aiter_bytes():
                         body.feed(chunk)
                 finally:
@@ -404,10 +421,10 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
                 follow = same_origin_redirect(request, response)
                 if follow is None:
                     break
-                request = follow
+                request = within_deadline(follow, deadline, core.clock, label)
             return response
-        except httpx.TransportError as exc:
-            error = translate(exc, label)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            error = translate(exc, label, answered=answered)
             if error is None:
                 raise
             raise error from exc

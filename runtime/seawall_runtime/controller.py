@@ -235,10 +235,13 @@ class CallController:
             raise self._out_of_order("sleeping")
         return self._next_attempt(self._clock.now())
 
-    def abandon(self) -> None:
+    def abandon(self, exc: BaseException | None = None) -> None:
         """The attempt ended by an exception the runtime does not handle
-        (cancellation, a bug): free the breaker permit and stop."""
+        (cancellation, a bug): free the breaker permit, end the attempt (its
+        hooks and spans see it end) and stop."""
         self._release_breaker()
+        if self._phase == "sending":
+            self._end_attempt(None, type(exc).__name__ if exc is not None else "abandoned")
         self._phase = "done"
 
     # -- decisions ---------------------------------------------------------
@@ -259,7 +262,7 @@ class CallController:
                     ),
                     "deadline",
                 )
-            if timeout is None or remaining < timeout:
+            if timeout is None or remaining <= timeout:
                 timeout, self._clamped = remaining, True
         if self._breaker is not None:
             self._permit = self._breaker.acquire()

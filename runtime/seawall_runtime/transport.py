@@ -25,13 +25,26 @@ REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _BODY_HEADERS: Final = ("content-length", "content-type", "transfer-encoding")
 
 
-def translate(exc: httpx.TransportError, label: str) -> SeawallError | None:
-    """The runtime's error for an httpx transport error; ``None`` for errors
-    that are the caller's mistake (bad URL scheme), which propagate as they are."""
+def translate(
+    exc: httpx.TransportError | httpx.DecodingError, label: str, *, answered: bool = False
+) -> SeawallError | None:
+    """The runtime's error for an httpx error; ``None`` for errors that are the
+    caller's mistake (bad URL scheme), which propagate as they are.
+
+    ``answered``: an earlier hop of this attempt (a redirect) got a response,
+    so the request may have been applied even if this hop never connected.
+    """
     detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.DecodingError):
+        return ConnectionReset(f"{label}: the response body could not be decoded ({detail})")
     if isinstance(
         exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
     ):
+        if answered:
+            return ConnectionReset(
+                f"{label}: could not connect to follow a redirect; the request was "
+                f"already answered ({detail})"
+            )
         return ConnectError(f"{label}: could not connect, nothing was sent ({detail})")
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeout(f"{label}: attempt timed out ({detail})")
@@ -55,11 +68,44 @@ def label_for(request: httpx.Request) -> str:
 
 
 def base_timeouts(
-    request: httpx.Request, client_timeout: httpx.Timeout
+    caller_timeouts: object, client_timeout: httpx.Timeout
 ) -> Mapping[str, float | None]:
-    """The timeouts the request would use without a policy (read, never changed)."""
-    current = request.extensions.get("timeout")
-    return current if isinstance(current, dict) else client_timeout.as_dict()
+    """The timeouts a request would use without a policy: those it carries
+    (``request.extensions["timeout"]``, read, never changed), else the client's."""
+    return caller_timeouts if isinstance(caller_timeouts, dict) else client_timeout.as_dict()
+
+
+def restore_timeouts(request: httpx.Request, caller_timeouts: object) -> None:
+    """Put back the timeouts the request came with: attempts set their own,
+    and a request sent again must not inherit the last attempt's."""
+    if caller_timeouts is None:
+        request.extensions.pop("timeout", None)
+    else:
+        request.extensions["timeout"] = caller_timeouts
+
+
+def attempt_deadline(action: Send, clock: Clock) -> float | None:
+    """When the attempt ``action`` starts now must be over, on ``clock``: its
+    redirects and every body it reads included."""
+    return None if action.timeout is None else clock.now() + action.timeout
+
+
+def within_deadline(
+    request: httpx.Request, deadline: float | None, clock: Clock, label: str
+) -> httpx.Request:
+    """A redirect hop with only what remains of its attempt's time."""
+    if deadline is None:
+        return request
+    remaining = deadline - clock.now()
+    if remaining <= 0:
+        raise RequestTimeout(f"{label}: attempt timed out while following redirects")
+    timeouts = request.extensions.get("timeout")
+    if isinstance(timeouts, dict):
+        request.extensions["timeout"] = {
+            name: remaining if value is None or value > remaining else value
+            for name, value in timeouts.items()
+        }
+    return request
 
 
 def log_request(request: httpx.Request, label: str, sensitive: frozenset[str]) -> None:
