@@ -298,6 +298,10 @@ class CallController:
         assert retry is not None  # callers checked
         if len(self._attempts) >= self._max_attempts:
             return self._stop(cause, "attempts")
+        if hint is not None and retry.max_retry_after is not None and hint > retry.max_retry_after:
+            if self.debug:
+                logger.debug("%s: Retry-After of %.3gs is past the policy's limit", self.label, hint)
+            return self._stop(cause, "retry-after")
         delay = next_delay(retry.backoff, len(self._attempts) - 1, self._last_delay, self._rng)
         self._last_delay = delay
         if hint is not None:

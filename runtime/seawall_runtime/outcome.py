@@ -17,6 +17,7 @@ StopReason = Literal[
     "attempts",  # every allowed attempt was used
     "budget",  # the client's retry budget was spent
     "deadline",  # the total deadline left no time for another attempt
+    "retry-after",  # the server asked for a longer wait than the policy's max_retry_after
     "circuit-open",  # the circuit breaker refused the call
 ]
 

@@ -141,15 +141,24 @@ class Backoff:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How often and on what to try again. ``attempts`` counts the first one too."""
+    """How often and on what to try again. ``attempts`` counts the first one too.
+
+    ``retry_after``: wait at least as long as a response's Retry-After asks.
+    ``max_retry_after``: the longest such wait; a response asking for more
+    ends the retries at once (stop reason ``"retry-after"``) and is returned
+    with its header, so the caller can decide rather than sit blocked.
+    ``None`` waits as long as asked (up to a day).
+    """
 
     attempts: int = 3
     backoff: Backoff = field(default_factory=Backoff)
     on: frozenset[RetryOn] = DEFAULT_RETRY_ON
     retry_after: bool = True
+    max_retry_after: float | None = 60.0
 
     def __post_init__(self) -> None:
         _integer("RetryPolicy", "attempts", self.attempts, 1, MAX_ATTEMPTS)
+        _positive("RetryPolicy", "max_retry_after", self.max_retry_after)
         if not isinstance(self.backoff, Backoff):
             raise _fail("RetryPolicy", "backoff", "must be a Backoff", self.backoff)
         on = _conditions("RetryPolicy", "on", self.on, RETRY_FAILURE_KINDS)

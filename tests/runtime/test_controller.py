@@ -159,6 +159,28 @@ def test_retry_after_past_the_deadline_stops_with_the_hint(clock: FakeClock) -> 
     assert "Retry-After" in str(caught.value)
 
 
+def test_retry_after_past_the_policys_limit_returns_at_once(clock: FakeClock) -> None:
+    script = Script([httpx.Response(429, headers={"Retry-After": "3600"}), 200], clock)
+    outcome = client(script, clock).request("GET", "/r")  # no total deadline: only the limit
+    assert outcome.status == 429 and outcome.stop_reason == "retry-after"
+    assert outcome.response is not None and outcome.response.headers["Retry-After"] == "3600"
+    assert clock.sleeps == [] and len(script.requests) == 1
+
+
+def test_retry_after_limit_can_be_raised_or_lifted(clock: FakeClock) -> None:
+    for limit in (7200.0, None):
+        policy = Policy(retry=RetryPolicy(backoff=FIXED, max_retry_after=limit))
+        script = Script([httpx.Response(503, headers={"Retry-After": "3600"}), 200], clock)
+        assert client(script, clock, policy).request("GET", "/r").status == 200
+    assert clock.sleeps == [3600.0, 3600.0]
+
+
+@pytest.mark.parametrize("limit", [0, -1.0, float("inf"), "60"])
+def test_retry_after_limit_must_be_a_positive_number(limit: object) -> None:
+    with pytest.raises(ValueError, match="RetryPolicy.max_retry_after must be a"):
+        RetryPolicy(max_retry_after=limit)  # type: ignore[arg-type]
+
+
 def test_attempt_timeout_is_clamped_to_the_deadline(clock: FakeClock) -> None:
     seen: list[object] = []
 
