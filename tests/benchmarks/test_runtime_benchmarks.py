@@ -82,6 +82,28 @@ def test_recovery_prints_time_to_full_goodput_with_and_without_breaker() -> None
     assert "seawall's breaker: full goodput" in output
 
 
+def test_runtime_overhead_prints_every_row() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "runtime_overhead.py"), "--calls", "20", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if " µs   ratio " in line]
+    labels = [row.split("  bare ")[0].strip() for row in rows]
+    expected = [
+        f"{transport}, {mode}, {call}"
+        for transport in ("in-process", "loopback")
+        for call in ("GET", "GET + idempotency key")
+        for mode in ("sync", "async")
+    ]
+    assert [label for label in labels if not label.startswith("reference")] == expected
+    for row in rows:
+        assert float(row.rsplit("ratio ", 1)[1]) > 0, row
+    assert "aims: under 10 µs extra per call in-process" in done.stdout
+
+
 @pytest.mark.slow
 def test_client_overhead_compares_generated_clients() -> None:
     # Installs openapi-python-client into benchmarks/.venv-peers on first use.
