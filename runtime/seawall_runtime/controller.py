@@ -31,6 +31,7 @@ from seawall_runtime.errors import (
     CircuitOpen,
     ConnectError,
     DeadlineExceeded,
+    PoolExhausted,
     RequestTimeout,
     ResponseTooLarge,
     RetriesExhausted,
@@ -208,8 +209,9 @@ class CallController:
         """The attempt failed with ``error`` (already translated from httpx)."""
         if self._phase != "sending":
             raise self._out_of_order("sending")
-        if isinstance(error, ResponseTooLarge):
-            self._release_breaker()  # the server answered; too big is our limit
+        if isinstance(error, (ResponseTooLarge, PoolExhausted)):
+            # Our own limits, not the host's failures: too big, or no free connection.
+            self._release_breaker()
         else:
             self._settle_breaker(True)
         if isinstance(error, RequestTimeout) and self._clamped:

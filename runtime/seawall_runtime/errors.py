@@ -46,6 +46,11 @@ class ConnectError(TransportError):
     sent = False
 
 
+class PoolExhausted(ConnectError):
+    """No connection of the client's own pool came free in time: nothing was
+    sent, and the host is not to blame (the breaker does not count it)."""
+
+
 class ConnectionReset(TransportError):
     """The connection broke after the request may have been sent."""
 

@@ -170,7 +170,9 @@ class TimeoutPolicy:
     """Seconds allowed: to connect, for one attempt, and for the whole call.
 
     ``total`` covers every attempt and every sleep between them; each attempt's
-    timeout is clamped to what remains of it. ``None`` means no limit.
+    timeout is clamped to what remains of it. ``None`` leaves that limit to the
+    HTTP client (httpx: 5 s per connect, read, write and pool wait unless its
+    client says otherwise); ``total=None`` sets no overall limit.
     """
 
     connect: float | None = None

@@ -14,6 +14,7 @@ from seawall_runtime.controller import Send
 from seawall_runtime.errors import (
     ConnectError,
     ConnectionReset,
+    PoolExhausted,
     RequestTimeout,
     ResponseTooLarge,
     SeawallError,
@@ -44,6 +45,10 @@ def translate(
             return ConnectionReset(
                 f"{label}: could not connect to follow a redirect; the request was "
                 f"already answered ({detail})"
+            )
+        if isinstance(exc, httpx.PoolTimeout):
+            return PoolExhausted(
+                f"{label}: no pooled connection came free in time, nothing was sent ({detail})"
             )
         return ConnectError(f"{label}: could not connect, nothing was sent ({detail})")
     if isinstance(exc, httpx.TimeoutException):

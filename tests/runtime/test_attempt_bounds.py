@@ -16,11 +16,13 @@ import pytest
 from seawall_runtime import (
     AsyncResilientClient,
     AttemptEnded,
+    BreakerPolicy,
     ConnectionReset,
     DeadlineExceeded,
     FakeClock,
     Hooks,
     Policy,
+    PoolExhausted,
     RequestTimeout,
     ResilientClient,
     RetriesExhausted,
@@ -232,3 +234,20 @@ def test_an_abandoned_attempt_still_ends_for_hooks(mode: str) -> None:
     assert [(event.attempt, event.status, event.error) for event in ended] == [
         (1, None, "Interrupted")
     ]
+
+
+def test_an_exhausted_connection_pool_is_not_the_hosts_failure(mode: str) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        raise httpx.PoolTimeout("no free connection", request=request)
+
+    # Counted as a failure, the first attempt would open this breaker and the
+    # second would fail fast with CircuitOpen.
+    breaker = BreakerPolicy(minimum_calls=1, failure_ratio=0.5)
+    with pytest.raises(RetriesExhausted) as caught:
+        call(mode, handler, "POST", FakeClock(), Policy(retry=NO_WAIT), breaker=breaker)
+    assert isinstance(caught.value.last_error, PoolExhausted)  # never sent: the POST is retried
+    assert "no pooled connection came free" in str(caught.value)
+    assert seen == ["POST"] * 3
