@@ -93,6 +93,7 @@ class RetrySpec:
     backoff: BackoffSpec = BackoffSpec()
     on: tuple[RetryOn, ...] = DEFAULT_RETRY_ON
     retry_after: bool = True
+    max_retry_after: float = 60.0  # the runtime's RetryPolicy default
 
 
 @dataclass(frozen=True)
@@ -536,7 +537,9 @@ class _Checker:
         if not isinstance(value, Mapping):
             self.report(pointer, f"x-retry must be an object or false, got {_type_name(value)}")
             return {}
-        self._object(value, pointer, "x-retry", ("attempts", "backoff", "on", "retry-after"))
+        self._object(
+            value, pointer, "x-retry", ("attempts", "backoff", "on", "retry-after", "max-retry-after")
+        )
         fields: _Fields = {}
 
         def keep(name: str, checked: Any, item_pointer: str) -> None:
@@ -566,6 +569,13 @@ class _Checker:
                     item_pointer,
                     f"x-retry.retry-after must be true or false, got {_type_name(value['retry-after'])}",
                 )
+        if "max-retry-after" in value:
+            item_pointer = join_pointer(pointer, "max-retry-after")
+            keep(
+                "max-retry-after",
+                self._seconds(value["max-retry-after"], item_pointer, "x-retry.max-retry-after"),
+                item_pointer,
+            )
         if "backoff" in value:
             fields.update(self._backoff_fields(value["backoff"], join_pointer(pointer, "backoff")))
         return fields
@@ -654,6 +664,7 @@ class _Checker:
             backoff=backoff,
             on=on,
             retry_after=merged.get("retry-after", (RetrySpec.retry_after, ""))[0],
+            max_retry_after=merged.get("max-retry-after", (RetrySpec.max_retry_after, ""))[0],
         )
         return spec, merged
 

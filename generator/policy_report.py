@@ -93,7 +93,11 @@ def _retry_text(retry: RetrySpec | None) -> str:
         f"{retry.attempts} attempts on {','.join(map(str, retry.on))}; backoff "
         f"{_seconds(backoff.initial)} x{backoff.multiplier:g} up to {_seconds(backoff.max)}, {backoff.jitter} jitter"
     )
-    return text + ("" if retry.retry_after else ", ignores Retry-After")
+    if not retry.retry_after:
+        return text + ", ignores Retry-After"
+    if retry.max_retry_after != RetrySpec.max_retry_after:
+        return text + f", Retry-After up to {_seconds(retry.max_retry_after)}"
+    return text
 
 
 def _fallback_text(fallback: FallbackSpec | None) -> str:
@@ -164,6 +168,7 @@ def _operation_json(op: OperationPolicy) -> dict[str, Any]:
             },
             "on": list(op.retry.on),
             "retry-after": op.retry.retry_after,
+            "max-retry-after": op.retry.max_retry_after,
         }
     return {
         "operation-id": op.operation_id,

@@ -294,6 +294,17 @@ def test_attempt_timeout_larger_than_the_inherited_total(tmp_path: Path) -> None
     assert problem.location.line == line_of(text, "x-timeout: 5")
 
 
+def test_max_retry_after_is_inherited_and_checked(tmp_path: Path) -> None:
+    policy_set = policies(tmp_path, root="x-retry: {max-retry-after: 300}", getOrder="x-retry: {attempts: 5}")
+    retry = policy_set.get("getOrder").retry
+    assert retry is not None and (retry.attempts, retry.max_retry_after) == (5, 300.0)
+    assert policy_set.get("getOrder").origin("retry.max-retry-after") == "/x-retry/max-retry-after"
+    problem, text = only_problem(tmp_path, listOrders="x-retry: {max-retry-after: 0}")
+    assert problem.message == "x-retry.max-retry-after must be more than 0 seconds, got 0"
+    assert problem.location.pointer == "/paths/~1orders/get/x-retry/max-retry-after"
+    assert problem.location.line == line_of(text, "max-retry-after: 0")
+
+
 def test_backoff_max_below_initial(tmp_path: Path) -> None:
     problem, text = only_problem(tmp_path, root="x-retry: {backoff: {initial: 2, max: 1}}")
     assert problem.message == "x-retry.backoff.max (1 s) is smaller than backoff.initial (2 s)"
@@ -562,6 +573,7 @@ GOOD = {
           backoff: {initial: 0.1, multiplier: 2, max: 5, jitter: decorrelated}
           on: [connection-error, timeout, reset, 429, 503, 5XX]
           retry-after: true
+          max-retry-after: 120
         x-circuit-breaker: {failure-ratio: 0.5, minimum-calls: 20, window: 30, open-for: 15, half-open-probes: 1}
         x-retry-budget: {ratio: 0.2, floor: 10, window: 10}
     """,
@@ -646,6 +658,7 @@ def test_generator_defaults_match_the_runtimes() -> None:
     retry, runtime_retry = ours.RetrySpec(), seawall_runtime.RetryPolicy()
     assert retry.attempts == runtime_retry.attempts
     assert retry.retry_after == runtime_retry.retry_after
+    assert retry.max_retry_after == runtime_retry.max_retry_after
     assert set(retry.on) == set(runtime_retry.on) == set(runtime_policies.DEFAULT_RETRY_ON)
     assert ours.MAX_ATTEMPTS == runtime_policies.MAX_ATTEMPTS
 

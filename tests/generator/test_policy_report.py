@@ -32,6 +32,7 @@ ANNOTATIONS = {
     """,
     "# @getOrder": """
         x-fallback: {on: [503], operation: getReplicaOrder}
+        x-retry: {max-retry-after: 300}
     """,
     "# @cancelOrder": """
         x-retry: false
@@ -95,6 +96,7 @@ def test_table_has_document_settings_then_one_aligned_row_per_operation(policy_s
     }
     assert rows["listOrders"]["FALLBACK"] == 'value {"items":[]} on circuit-open,exhausted'
     assert rows["getOrder"]["FALLBACK"] == "operation getReplicaOrder on 503"
+    assert rows["getOrder"]["RETRY"].endswith("full jitter, Retry-After up to 300s")
     assert rows["cancelOrder"]["RETRY"] == "off"
     assert rows["cancelOrder"]["IDEMPOTENT"] == "no (POST is not idempotent by RFC 9110)"
     assert rows["replaceOrder"]["IDEMPOTENT"] == "yes (PUT is idempotent by RFC 9110)"
@@ -137,6 +139,7 @@ def test_json_has_a_stable_key_order_and_every_setting(policy_set: PolicySet) ->
         "backoff": {"initial": 0.1, "multiplier": 2.0, "max": 5.0, "jitter": "full"},
         "on": ["connection-error", "timeout", 503],
         "retry-after": True,
+        "max-retry-after": 60.0,
     }
     assert create["compensation"] == {
         "operation": "cancelOrder",

@@ -153,7 +153,12 @@ def test_resilience_policies_become_runtime_objects(tmp_path: Path) -> None:
                 "get": {
                     "operationId": "listPets",
                     "x-timeout": {"attempt": 2, "total": 10},
-                    "x-retry": {"attempts": 4, "backoff": {"initial": 0.5, "max": 5}, "on": [503, "timeout"]},
+                    "x-retry": {
+                        "attempts": 4,
+                        "backoff": {"initial": 0.5, "max": 5},
+                        "on": [503, "timeout"],
+                        "max-retry-after": 300,
+                    },
                     "x-fallback": {"on": ["circuit-open"], "value": {"id": 0}},
                     "responses": ok,
                 },
@@ -180,7 +185,9 @@ def test_resilience_policies_become_runtime_objects(tmp_path: Path) -> None:
     listing = endpoints.LIST_PETS.operation
     assert listing.policy == Policy(
         timeout=TimeoutPolicy(attempt=2, total=10),
-        retry=RetryPolicy(attempts=4, backoff=Backoff(initial=0.5), on=frozenset({503, "timeout"})),
+        retry=RetryPolicy(
+            attempts=4, backoff=Backoff(initial=0.5), on=frozenset({503, "timeout"}), max_retry_after=300
+        ),
         fallback=FallbackPolicy(on=frozenset({"circuit-open"}), value={"id": 0}),
     )
     adding = endpoints.ADD_PET.operation
