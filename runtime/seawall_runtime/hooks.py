@@ -11,11 +11,22 @@ logger: Final = logging.getLogger("seawall_runtime")
 
 REDACTED: Final = "[redacted]"
 # Header names that always carry credentials; names containing a marker
-# below (x-api-key, x-auth-token, …) are treated as secret too.
+# below (x-api-key, x-auth-token, ocp-apim-subscription-key, x-signature,
+# x-session-id, …) are treated as secret too. Hand-made names vary too much to
+# list, so the markers err on the side of hiding.
 SENSITIVE_HEADERS: Final = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 )
-_SENSITIVE_MARKERS: Final = ("api-key", "apikey", "api_key", "token", "secret", "auth")
+_SENSITIVE_MARKERS: Final = (
+    "key",
+    "token",
+    "secret",
+    "auth",
+    "signature",
+    "session",
+    "password",
+    "credential",
+)
 
 
 def is_sensitive_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
@@ -23,6 +34,10 @@ def is_sensitive_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
     lower = name.lower()
     if lower in SENSITIVE_HEADERS or lower in extra:
         return True
+    if lower == "idempotency-key":
+        # Not a secret, and callers need it in debug logs to trace retries;
+        # "key" would hide it. Listing it in ``extra`` still hides it.
+        return False
     return any(marker in lower for marker in _SENSITIVE_MARKERS)
 
 
