@@ -364,7 +364,7 @@ class CallController:
         if fallback is not None:
             trigger = _response_trigger(response.status_code, reason, fallback.on)
             if trigger is not None:
-                return self._use_fallback(response, trigger)
+                return self._use_fallback(response, trigger, reason)
         self._phase = "done"
         return Finish(Outcome(response, None, False, self.idempotency_key, self._attempts, reason))
 
@@ -375,17 +375,20 @@ class CallController:
         if fallback is not None:
             trigger = _error_trigger(error, reason, fallback.on)
             if trigger is not None:
-                return self._use_fallback(error, trigger)
+                return self._use_fallback(error, trigger, reason)
         self._phase = "done"
         return Fail(error)
 
-    def _use_fallback(self, cause: httpx.Response | SeawallError, trigger: str) -> Action:
+    def _use_fallback(
+        self, cause: httpx.Response | SeawallError, trigger: str, reason: StopReason
+    ) -> Action:
+        """Answer with the fallback; the outcome keeps why the call stopped."""
         assert self.policy.fallback is not None
         self._phase = "done"
         call_hook(self._hooks.on_fallback, FallbackUsed(self.label, trigger))
         logger.debug("%s: answered by the fallback (%s)", self.label, trigger)
         value = self.policy.fallback.answer(cause)
-        return Finish(Outcome(None, value, True, self.idempotency_key, self._attempts, "answered"))
+        return Finish(Outcome(None, value, True, self.idempotency_key, self._attempts, reason))
 
     # -- bookkeeping -------------------------------------------------------
 

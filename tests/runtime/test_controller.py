@@ -305,6 +305,7 @@ def test_fallback_answers_listed_failures(
     outcome = c.request("GET", "/r")
     assert outcome.from_fallback and outcome.response is None
     assert outcome.fallback_value == "cached"
+    assert outcome.stop_reason == "attempts"  # why the call stopped, not "answered"
     assert [e.reason for e in used] == [trigger]  # type: ignore[attr-defined]
     [cause] = causes
     if isinstance(cause, httpx.Response):
@@ -327,6 +328,7 @@ def test_fallback_on_open_circuit(clock: FakeClock) -> None:
     assert c.request("GET", "/r").status == 500
     outcome = c.request("GET", "/r")
     assert outcome.from_fallback and outcome.fallback_value == []
+    assert outcome.stop_reason == "circuit-open"
 
 
 def test_call_policy_beats_operation_policy_beats_client(clock: FakeClock) -> None:
