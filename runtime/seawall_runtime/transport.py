@@ -241,6 +241,10 @@ def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> ht
             content = request.content
         except httpx.RequestNotRead:
             return None  # a streamed body cannot be sent twice
+        # The body goes again as bytes, framed by a Content-Length (httpx adds
+        # one if absent): a streamed body's Transfer-Encoding must not come
+        # along, as a request may not carry both (RFC 9112 §6.2).
+        headers.pop("transfer-encoding", None)
     headers.pop("host", None)
     return httpx.Request(
         method, target, headers=headers, content=content, extensions=dict(request.extensions)
