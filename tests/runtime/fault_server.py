@@ -82,6 +82,13 @@ class FaultServer:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        # Handlers still waiting (a hanging step, a client that went away) end
+        # here, not as "Task was destroyed but it is pending!" at exit.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     def _next_step(self, path: str) -> str:
         with self._lock:
