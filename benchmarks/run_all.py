@@ -42,6 +42,7 @@ SCRIPTS: dict[str, list[str]] = {
     ],
     "scaling.py": ["--sizes", "5", "--repeat", "1"],
     "runtime_overhead.py": ["--calls", "50", "--rounds", "1"],
+    "runtime_instructions.py": ["--calls", "3"],
     "client_overhead.py": ["--quick"],
     "outage.py": ["--quick"],
     "partial_failure.py": ["--quick"],

@@ -8,6 +8,7 @@ output where docs/performance.md expects it.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -209,3 +210,27 @@ def test_run_ends_a_script_and_its_children_at_the_time_limit(
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+def test_runtime_instructions_child_makes_its_calls_and_the_script_needs_valgrind() -> None:
+    script = str(BENCHMARKS / "runtime_instructions.py")
+    for variant in ("bare", "bare-keyed", "runtime", "runtime-keyed"):
+        child = [sys.executable, script, "--child", variant, "--calls", "3"]
+        assert subprocess.run(child, capture_output=True, timeout=60).returncode == 0, variant
+    without = subprocess.run(
+        [sys.executable, script], capture_output=True, text=True, timeout=60, env={"PATH": ""}
+    )
+    assert without.returncode == 0
+    assert without.stdout.strip() == "valgrind is not installed: no instruction counts"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_runtime_instructions_counts_a_call_under_valgrind() -> None:
+    import runtime_instructions
+
+    valgrind = shutil.which("valgrind")
+    assert valgrind is not None
+    few = runtime_instructions.instructions(valgrind, "runtime", 1)
+    more = runtime_instructions.instructions(valgrind, "runtime", 11)
+    # Ten more calls through the runtime cost at least ten bare httpx calls' worth.
+    assert (more - few) / 10 > 300_000
