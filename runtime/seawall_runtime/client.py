@@ -298,7 +298,7 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         core = self._core
         deadline = attempt_deadline(action, core.clock)
         set_attempt_timeouts(request, action, base)
-        if controller.debug:
+        if controller.logs_debug:
             log_request(request, label, core.sensitive_headers)
         answered = False  # once a hop answered, the request may have been applied
         try:
@@ -404,7 +404,7 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         core = self._core
         deadline = attempt_deadline(action, core.clock)
         set_attempt_timeouts(request, action, base)
-        if controller.debug:
+        if controller.logs_debug:
             log_request(request, label, core.sensitive_headers)
         answered = False  # once a hop answered, the request may have been applied
         try:

@@ -31,9 +31,7 @@ from seawall_runtime.errors import (
     CircuitOpen,
     ConnectError,
     DeadlineExceeded,
-    PoolExhausted,
     RequestTimeout,
-    ResponseTooLarge,
     RetriesExhausted,
     SeawallError,
     TransportError,
@@ -122,7 +120,7 @@ class CallController:
         "_breaker",
         "_budget",
         "_budget_key",
-        "debug",
+        "logs_debug",
         "_phase",
         "_attempts",
         "_deadline",
@@ -159,7 +157,7 @@ class CallController:
         self._budget_key = budget_key
         # Whether this call logs at DEBUG, asked once per call: formatting
         # records nobody reads is most of what logging would cost.
-        self.debug = logger.isEnabledFor(logging.DEBUG)
+        self.logs_debug = logger.isEnabledFor(logging.DEBUG)
         self._phase: _Phase = "new"
         # A tuple, grown by one per attempt: ``attempts`` hands it out uncopied.
         self._attempts: tuple[Attempt, ...] = ()
@@ -198,8 +196,10 @@ class CallController:
         self._settle_breaker(counts_as_failure(status))
         self._end_attempt(status, None)
         retry = self.policy.retry
-        if retry is None or not (self.idempotent and status_matches(status, retry.on)):
+        if retry is None or not status_matches(status, retry.on):
             return self._answer(response, "answered")
+        if not self.idempotent:
+            return self._answer(response, "not-retryable")
         hint = None
         if retry.retry_after:
             hint = parse_retry_after(response.headers.get("retry-after"), self._clock.wall())
@@ -209,11 +209,10 @@ class CallController:
         """The attempt failed with ``error`` (already translated from httpx)."""
         if self._phase != "sending":
             raise self._out_of_order("sending")
-        if isinstance(error, (ResponseTooLarge, PoolExhausted)):
-            # Our own limits, not the host's failures: too big, or no free connection.
-            self._release_breaker()
-        else:
+        if error.blames_host:
             self._settle_breaker(True)
+        else:
+            self._release_breaker()  # the client's own limits: too big, no free connection
         if isinstance(error, RequestTimeout) and self._clamped:
             timed_out = error
             error = DeadlineExceeded(
@@ -276,7 +275,7 @@ class CallController:
         number = len(self._attempts) + 1
         self._phase = "sending"
         self._attempt_started = now
-        if self.debug:
+        if self.logs_debug:
             logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
         if self._hooks.on_attempt_start is not None:
             call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
@@ -300,10 +299,6 @@ class CallController:
         assert retry is not None  # callers checked
         if len(self._attempts) >= self._max_attempts:
             return self._stop(cause, "attempts")
-        if hint is not None and retry.max_retry_after is not None and hint > retry.max_retry_after:
-            if self.debug:
-                logger.debug("%s: Retry-After of %.3gs is past the policy's limit", self.label, hint)
-            return self._stop(cause, "retry-after")
         delay = next_delay(retry.backoff, len(self._attempts) - 1, self._last_delay, self._rng)
         self._last_delay = delay
         if hint is not None:
@@ -321,6 +316,12 @@ class CallController:
                 retry_after=hint,
             )
             return self._fail(error, "deadline")
+        if hint is not None and retry.max_retry_after is not None and hint > retry.max_retry_after:
+            if self.logs_debug:
+                logger.debug(
+                    "%s: Retry-After of %.3gs is past the policy's limit", self.label, hint
+                )
+            return self._stop(cause, "retry-after")
         if self._budget is not None and not self._budget.try_retry():
             call_hook(self._hooks.on_budget_exhausted, BudgetSpent(self.label, self._budget_key))
             logger.debug("%s: retry budget for %s spent", self.label, self._budget_key)
@@ -329,7 +330,7 @@ class CallController:
         self._attempts = self._attempts[:-1] + (
             Attempt(last.number, last.status, last.error, last.duration, delay),
         )
-        if self.debug:
+        if self.logs_debug:
             logger.debug("%s: retry in %.3fs after %s", self.label, delay, reason)
         call_hook(
             self._hooks.on_retry, RetryScheduled(self.label, len(self._attempts), delay, reason)
@@ -400,7 +401,7 @@ class CallController:
         duration = self._clock.now() - self._attempt_started
         number = len(self._attempts) + 1
         self._attempts += (Attempt(number, status, error, duration),)
-        if self.debug:
+        if self.logs_debug:
             logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
         if self._hooks.on_attempt_end is not None:
             call_hook(
@@ -433,7 +434,8 @@ def _failure_kind(error: SeawallError) -> str | None:
 def _response_trigger(status: int, reason: StopReason, on: frozenset[str | int]) -> str | None:
     if status_matches(status, on):
         return str(status)
-    if reason == "attempts" and "exhausted" in on:
+    # A Retry-After past the policy's limit ends the retries too.
+    if reason in ("attempts", "retry-after") and "exhausted" in on:
         return "exhausted"
     if reason == "budget" and "budget" in on:
         return "budget"

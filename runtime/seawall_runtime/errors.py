@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 
 class SeawallError(Exception):
-    """Base of every error the runtime raises."""
+    """Base of every error the runtime raises.
+
+    ``blames_host``: whether the circuit breaker counts this failure against
+    the host (not for the client's own limits: a full pool, a body too big).
+    """
+
+    blames_host: bool = True
 
     def __init__(
         self,
@@ -49,6 +55,8 @@ class ConnectError(TransportError):
 class PoolExhausted(ConnectError):
     """No connection of the client's own pool came free in time: nothing was
     sent, and the host is not to blame (the breaker does not count it)."""
+
+    blames_host = False
 
 
 class ConnectionReset(TransportError):
@@ -118,6 +126,8 @@ class BudgetExhausted(_EndedBy):
 
 class ResponseTooLarge(SeawallError):
     """The response body grew past the client's ``max_response_bytes``."""
+
+    blames_host = False
 
 
 class ApiError(SeawallError):

@@ -42,10 +42,13 @@ def translate(
         exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
     ):
         if answered:
-            return ConnectionReset(
+            reset = ConnectionReset(
                 f"{label}: could not connect to follow a redirect; the request was "
                 f"already answered ({detail})"
             )
+            # Not retried as never sent; but a full pool is still not the host's fault.
+            reset.blames_host = not isinstance(exc, httpx.PoolTimeout)
+            return reset
         if isinstance(exc, httpx.PoolTimeout):
             return PoolExhausted(
                 f"{label}: no pooled connection came free in time, nothing was sent ({detail})"

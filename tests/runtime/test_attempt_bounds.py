@@ -27,6 +27,7 @@ from seawall_runtime import (
     ResilientClient,
     RetriesExhausted,
     RetryPolicy,
+    SeawallError,
     TimeoutPolicy,
 )
 
@@ -195,21 +196,46 @@ def test_a_body_that_cannot_be_decoded_is_a_reset_retried_only_when_idempotent(
     assert seen == ["POST", "GET", "GET", "GET"]
 
 
-def test_a_request_sent_again_keeps_its_own_timeouts() -> None:
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_request_sent_again_keeps_its_own_timeouts(mode: str, fails: bool) -> None:
     seen: list[dict[str, float]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(dict(request.extensions["timeout"]))
+        if fails:
+            raise httpx.ConnectError("refused", request=request)
         return httpx.Response(200)
 
-    with ResilientClient("http://api.test", transport=httpx.MockTransport(handler)) as client:
-        request = client.build_request("GET", "/orders")
-        own = dict(request.extensions["timeout"])
-        client.send(request, policy=Policy(timeout=TimeoutPolicy(attempt=0.05)))
+    async def ahandler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
+    short = Policy(timeout=TimeoutPolicy(attempt=0.05), retry=None)
+
+    def send(client: Any, request: httpx.Request, policy: Policy | None) -> Any:
+        if mode == "sync":
+            return client.send(request, policy=policy)
+        import anyio
+
+        return anyio.run(lambda: client.send(request, policy=policy))
+
+    if mode == "sync":
+        client: Any = ResilientClient(
+            "http://api.test", transport=httpx.MockTransport(handler), clock=FakeClock()
+        )
+    else:
+        client = AsyncResilientClient(
+            "http://api.test", transport=httpx.MockTransport(ahandler), clock=FakeClock()
+        )
+    request = client.build_request("GET", "/orders")
+    own = dict(request.extensions["timeout"])
+    for policy in (short, None):
+        try:
+            send(client, request, policy)
+        except SeawallError:
+            assert fails
         assert request.extensions["timeout"] == own
-        client.send(request)
     assert set(seen[0].values()) == {0.05}
-    assert seen[1] == own
+    assert seen[-1] == own
 
 
 class Interrupted(BaseException):
@@ -251,3 +277,52 @@ def test_an_exhausted_connection_pool_is_not_the_hosts_failure(mode: str) -> Non
     assert isinstance(caught.value.last_error, PoolExhausted)  # never sent: the POST is retried
     assert "no pooled connection came free" in str(caught.value)
     assert seen == ["POST"] * 3
+
+
+def test_a_full_pool_on_a_redirect_hop_is_not_retried_nor_held_against_the_host(
+    mode: str,
+) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        if request.url.path == "/orders":
+            return httpx.Response(303, headers={"Location": "/orders/1"})
+        raise httpx.PoolTimeout("no free connection", request=request)
+
+    async def ahandler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
+    settings: dict[str, Any] = {"policy": Policy(retry=NO_WAIT), "clock": FakeClock()}
+    errors: list[Exception] = []
+    if mode == "sync":
+        with ResilientClient(
+            "http://api.test", transport=httpx.MockTransport(handler), **settings
+        ) as client:
+            for _ in range(2):
+                try:
+                    client.request("POST", "/orders")
+                except Exception as error:  # noqa: BLE001 - collected and checked below
+                    errors.append(error)
+            breakers = client.circuit_breakers
+    else:
+
+        async def run() -> dict[str, Any]:
+            async with AsyncResilientClient(
+                "http://api.test", transport=httpx.MockTransport(ahandler), **settings
+            ) as client:
+                for _ in range(2):
+                    try:
+                        await client.request("POST", "/orders")
+                    except Exception as error:  # noqa: BLE001 - collected and checked below
+                        errors.append(error)
+                return client.circuit_breakers
+
+        import anyio
+
+        breakers = anyio.run(run)
+    assert [type(error) for error in errors] == [ConnectionReset, ConnectionReset]
+    assert "already answered" in str(errors[0])
+    assert seen == ["POST", "GET"] * 2  # the POST, once per call: never sent again
+    [breaker] = breakers.values()
+    assert breaker.counts() == (0, 0)  # neither failure was held against the host

@@ -167,6 +167,35 @@ def test_retry_after_past_the_policys_limit_returns_at_once(clock: FakeClock) ->
     assert clock.sleeps == [] and len(script.requests) == 1
 
 
+def test_a_hint_past_both_the_deadline_and_the_limit_is_a_deadline_error(clock: FakeClock) -> None:
+    policy = Policy(timeout=TimeoutPolicy(total=10), retry=RetryPolicy(backoff=FIXED))
+    script = Script([httpx.Response(503, headers={"Retry-After": "3600"})], clock)
+    with pytest.raises(DeadlineExceeded) as caught:
+        client(script, clock, policy).request("GET", "/r")
+    assert caught.value.retry_after == 3600.0 and clock.sleeps == []
+
+
+def test_a_hint_past_the_limit_falls_back_as_exhausted_retries(clock: FakeClock) -> None:
+    fallback = FallbackPolicy(on=frozenset({"exhausted"}), value="cached")
+    policy = Policy(retry=RetryPolicy(backoff=FIXED), fallback=fallback)
+    script = Script([httpx.Response(429, headers={"Retry-After": "3600"})], clock)
+    outcome = client(script, clock, policy).request("GET", "/r")
+    assert outcome.from_fallback and outcome.fallback_value == "cached"
+    assert outcome.stop_reason == "retry-after" and len(script.requests) == 1
+
+
+def test_a_retryable_status_the_request_may_not_repeat_is_not_retryable(clock: FakeClock) -> None:
+    script = Script([503], clock)
+    outcome = client(script, clock).request("POST", "/r", content=b"x")
+    assert (outcome.status, outcome.stop_reason) == (503, "not-retryable")
+    fallback = FallbackPolicy(on=frozenset({503}), value="cached")
+    policy = Policy(retry=RetryPolicy(backoff=FIXED), fallback=fallback)
+    outcome = client(Script([503], clock), clock, policy).request("POST", "/r", content=b"x")
+    assert outcome.from_fallback and outcome.stop_reason == "not-retryable"
+    plain = client(Script([404], clock), clock).request("POST", "/r", content=b"x")
+    assert plain.stop_reason == "answered"  # not a retry condition at all
+
+
 def test_retry_after_limit_can_be_raised_or_lifted(clock: FakeClock) -> None:
     for limit in (7200.0, None):
         policy = Policy(retry=RetryPolicy(backoff=FIXED, max_retry_after=limit))
