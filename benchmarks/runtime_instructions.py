@@ -26,11 +26,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-RUNTIME = HERE.parents[1] / "runtime"
 WARM_UP = 50
 FEW = 20
 #: (label, child variant, the bare variant it is measured against)
@@ -43,37 +43,20 @@ CONTENDERS = [
 
 
 def child(variant: str, calls: int) -> None:
-    """Make ``calls`` calls of one contender (after a warm-up), then exit."""
-    sys.path.insert(0, str(RUNTIME))
+    """Make ``calls`` calls of one contender (after a warm-up), then say how many."""
     import uuid
 
     import httpx
 
-    from seawall_runtime import (
-        BreakerPolicy,
-        BudgetPolicy,
-        FallbackPolicy,
-        Operation,
-        Policy,
-        ResilientClient,
-        RetryPolicy,
-        TimeoutPolicy,
-    )
+    # The same clients, policies and answer as runtime_overhead.py measures by time.
+    from runtime_overhead import KEYED, PLAIN, RESILIENT, answer
+    from seawall_runtime import Operation, ResilientClient
 
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=b'{"ok":true}'))
+    transport = httpx.MockTransport(answer)
     bare = httpx.Client(base_url="http://bench.test", transport=transport)
     runtime = ResilientClient(
-        http=httpx.Client(base_url="http://bench.test", transport=transport),
-        policy=Policy(
-            timeout=TimeoutPolicy(connect=2, attempt=5, total=10),
-            retry=RetryPolicy(),
-            fallback=FallbackPolicy(on=frozenset({"circuit-open"}), value=None),
-        ),
-        breaker=BreakerPolicy(),
-        budget=BudgetPolicy(),
+        http=httpx.Client(base_url="http://bench.test", transport=transport), **RESILIENT
     )
-    plain = Operation("getThing", "GET", "/thing")
-    keyed = Operation("getThing", "GET", "/thing", idempotency_key_header="Idempotency-Key")
 
     def bare_call(with_key: bool) -> None:
         request = bare.build_request("GET", "/thing")
@@ -84,14 +67,16 @@ def child(variant: str, calls: int) -> None:
     def runtime_call(operation: Operation) -> None:
         runtime.send(runtime.build_request("GET", "/thing"), operation=operation)
 
-    call = {
+    calls_by_variant: dict[str, Callable[[], None]] = {
         "bare": lambda: bare_call(False),
         "bare-keyed": lambda: bare_call(True),
-        "runtime": lambda: runtime_call(plain),
-        "runtime-keyed": lambda: runtime_call(keyed),
-    }[variant]
+        "runtime": lambda: runtime_call(PLAIN),
+        "runtime-keyed": lambda: runtime_call(KEYED),
+    }
+    call = calls_by_variant[variant]
     for _ in range(WARM_UP + calls):
         call()
+    print(f"{variant}: {calls} calls after {WARM_UP} to warm up")
 
 
 def instructions(valgrind: str, variant: str, calls: int) -> int:
@@ -146,7 +131,9 @@ def main() -> None:
         line = f"{label:<32} {counts[variant] / 1000:8.1f}k"
         if baseline is not None:
             extra = counts[variant] - counts[baseline]
-            line += f"   extra {extra / 1000:+7.1f}k   ratio {counts[variant] / counts[baseline]:5.3f}"
+            line += (
+                f"   extra {extra / 1000:+7.1f}k   ratio {counts[variant] / counts[baseline]:5.3f}"
+            )
         print(line)
 
 

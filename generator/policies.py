@@ -93,7 +93,7 @@ class RetrySpec:
     backoff: BackoffSpec = BackoffSpec()
     on: tuple[RetryOn, ...] = DEFAULT_RETRY_ON
     retry_after: bool = True
-    max_retry_after: float = 60.0  # the runtime's RetryPolicy default
+    max_retry_after: float | None = 60.0  # the runtime's RetryPolicy default; None: no limit
 
 
 @dataclass(frozen=True)
@@ -571,11 +571,14 @@ class _Checker:
                 )
         if "max-retry-after" in value:
             item_pointer = join_pointer(pointer, "max-retry-after")
-            keep(
-                "max-retry-after",
-                self._seconds(value["max-retry-after"], item_pointer, "x-retry.max-retry-after"),
-                item_pointer,
-            )
+            if value["max-retry-after"] is False:  # no limit of the policy's own
+                fields["max-retry-after"] = (None, item_pointer)
+            else:
+                keep(
+                    "max-retry-after",
+                    self._seconds(value["max-retry-after"], item_pointer, "x-retry.max-retry-after"),
+                    item_pointer,
+                )
         if "backoff" in value:
             fields.update(self._backoff_fields(value["backoff"], join_pointer(pointer, "backoff")))
         return fields

@@ -95,6 +95,8 @@ def _retry_text(retry: RetrySpec | None) -> str:
     )
     if not retry.retry_after:
         return text + ", ignores Retry-After"
+    if retry.max_retry_after is None:
+        return text + ", any Retry-After (up to a day)"
     if retry.max_retry_after != RetrySpec.max_retry_after:
         return text + f", Retry-After up to {_seconds(retry.max_retry_after)}"
     return text

@@ -57,7 +57,8 @@ class ApiResponse(Generic[T]):
 
     ``status`` is ``None`` and ``headers`` empty when a fallback answered.
     ``stop_reason`` is the call's :attr:`Outcome.stop_reason` (why its retries
-    stopped); its default, like Outcome's, keeps hand-made answers short.
+    stopped), ``None`` when not known (a saga step's result); its default,
+    like Outcome's, keeps hand-made answers short.
     """
 
     value: T
@@ -66,7 +67,7 @@ class ApiResponse(Generic[T]):
     idempotency_key: str | None
     from_fallback: bool
     attempts: tuple[Attempt, ...]
-    stop_reason: StopReason = "answered"
+    stop_reason: StopReason | None = "answered"
 
 
 class Model(BaseModel):
@@ -587,8 +588,8 @@ class Endpoint(Generic[T]):
         else:
             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
             response = httpx.Response(result.status, headers=headers, json=result.body)
-        # A StepResult does not say why the saga's attempts stopped: its error carries no stop reason.
-        return self._answer(Outcome(response, None, False, None, ()), error_stop_reason=None)
+        # A StepResult does not say why the saga's attempts stopped: no stop reason.
+        return self._answer(Outcome(response, None, False, None, ()), stop_reason=None)
 
     # --- fallback operations
 
@@ -615,15 +616,15 @@ class Endpoint(Generic[T]):
 
     def parse(self, outcome: Outcome) -> ApiResponse[T]:
         """The typed value of an answer; error statuses raise their ApiError."""
-        return self._answer(outcome, error_stop_reason=outcome.stop_reason)
+        return self._answer(outcome, stop_reason=outcome.stop_reason)
 
-    def _answer(self, outcome: Outcome, *, error_stop_reason: StopReason | None) -> ApiResponse[T]:
-        """:meth:`parse`, with the stop reason an error status's ApiError carries."""
+    def _answer(self, outcome: Outcome, *, stop_reason: StopReason | None) -> ApiResponse[T]:
+        """:meth:`parse`, with the stop reason the answer (or its ApiError) carries."""
         response = outcome.response
         if outcome.from_fallback or response is None:
             value = self._fallback_value(outcome)
             return ApiResponse(
-                value, None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts, outcome.stop_reason
+                value, None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts, stop_reason
             )
         status = response.status_code
         reply = self._reply_for(status)
@@ -640,11 +641,11 @@ class Endpoint(Generic[T]):
                 content=response.content,
                 attempts=outcome.attempts,
                 idempotency_key=outcome.idempotency_key,
-                stop_reason=error_stop_reason,
+                stop_reason=stop_reason,
             )
         parsed = cast(T, self._body(reply, response, outcome))
         return ApiResponse(
-            parsed, status, response.headers, outcome.idempotency_key, False, outcome.attempts, outcome.stop_reason
+            parsed, status, response.headers, outcome.idempotency_key, False, outcome.attempts, stop_reason
         )
 
     def _fallback_value(self, outcome: Outcome) -> T:

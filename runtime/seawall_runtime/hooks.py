@@ -34,9 +34,10 @@ def is_sensitive_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
     lower = name.lower()
     if lower in SENSITIVE_HEADERS or lower in extra:
         return True
-    if lower == "idempotency-key":
-        # Not a secret, and callers need it in debug logs to trace retries;
-        # "key" would hide it. Listing it in ``extra`` still hides it.
+    if "idempotency" in lower:
+        # Idempotency-Key, X-Idempotency-Key…: not secrets, and callers need
+        # them in debug logs to trace retries; "key" would hide them. Listing
+        # one in ``extra`` still hides it.
         return False
     return any(marker in lower for marker in _SENSITIVE_MARKERS)
 

@@ -136,22 +136,19 @@ def set_attempt_timeouts(
 ) -> None:
     """Give this attempt its timeouts: the policy's, clamped by the controller."""
     timeout, connect = action.timeout, action.connect_timeout
-    if timeout is not None and connect is not None:
-        # The usual case under a policy: nothing is left to the client's defaults.
+    if timeout is not None:
+        # Nothing is left to the client's defaults (the controller never sets
+        # a connect timeout above the attempt's).
         request.extensions["timeout"] = {
-            "connect": connect,
+            "connect": timeout if connect is None else connect,
             "read": timeout,
             "write": timeout,
             "pool": timeout,
         }
-        return
-    timeouts = dict(base)
-    if timeout is not None:
-        for name in ("read", "write", "pool"):
-            timeouts[name] = timeout
-    if connect is not None:
-        timeouts["connect"] = connect
-    request.extensions["timeout"] = timeouts
+    elif connect is not None:
+        request.extensions["timeout"] = {**base, "connect": connect}
+    else:
+        request.extensions["timeout"] = dict(base)
 
 
 class BodyReader:

@@ -216,7 +216,9 @@ def test_runtime_instructions_child_makes_its_calls_and_the_script_needs_valgrin
     script = str(BENCHMARKS / "runtime_instructions.py")
     for variant in ("bare", "bare-keyed", "runtime", "runtime-keyed"):
         child = [sys.executable, script, "--child", variant, "--calls", "3"]
-        assert subprocess.run(child, capture_output=True, timeout=60).returncode == 0, variant
+        done = subprocess.run(child, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"{variant}: 3 calls after 50 to warm up\n"
     without = subprocess.run(
         [sys.executable, script], capture_output=True, text=True, timeout=60, env={"PATH": ""}
     )

@@ -299,6 +299,8 @@ def test_max_retry_after_is_inherited_and_checked(tmp_path: Path) -> None:
     retry = policy_set.get("getOrder").retry
     assert retry is not None and (retry.attempts, retry.max_retry_after) == (5, 300.0)
     assert policy_set.get("getOrder").origin("retry.max-retry-after") == "/x-retry/max-retry-after"
+    unlimited = policies(tmp_path, root="x-retry: {max-retry-after: false}").get("getOrder").retry
+    assert unlimited is not None and unlimited.max_retry_after is None
     problem, text = only_problem(tmp_path, listOrders="x-retry: {max-retry-after: 0}")
     assert problem.message == "x-retry.max-retry-after must be more than 0 seconds, got 0"
     assert problem.location.pointer == "/paths/~1orders/get/x-retry/max-retry-after"

@@ -34,6 +34,9 @@ ANNOTATIONS = {
         x-fallback: {on: [503], operation: getReplicaOrder}
         x-retry: {max-retry-after: 300}
     """,
+    "# @replaceOrder": """
+        x-retry: {max-retry-after: false}
+    """,
     "# @cancelOrder": """
         x-retry: false
     """,
@@ -100,6 +103,7 @@ def test_table_has_document_settings_then_one_aligned_row_per_operation(policy_s
     assert rows["cancelOrder"]["RETRY"] == "off"
     assert rows["cancelOrder"]["IDEMPOTENT"] == "no (POST is not idempotent by RFC 9110)"
     assert rows["replaceOrder"]["IDEMPOTENT"] == "yes (PUT is idempotent by RFC 9110)"
+    assert rows["replaceOrder"]["RETRY"].endswith(", any Retry-After (up to a day)")
 
 
 def test_table_of_a_spec_without_operations(tmp_path: Path) -> None:

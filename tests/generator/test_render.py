@@ -163,6 +163,7 @@ def test_resilience_policies_become_runtime_objects(tmp_path: Path) -> None:
                     "responses": ok,
                 },
                 "post": {"operationId": "addPet", "x-idempotent": {"key": "Idempotency-Key"}, "x-retry": False, "responses": ok},
+                "put": {"operationId": "putPets", "x-retry": {"max-retry-after": False}, "responses": ok},
                 "delete": {"operationId": "dropPets", "responses": {"204": {"description": ""}}},
             }
         },
@@ -193,6 +194,7 @@ def test_resilience_policies_become_runtime_objects(tmp_path: Path) -> None:
     adding = endpoints.ADD_PET.operation
     assert (adding.idempotent, adding.idempotency_key_header, adding.policy) == (True, "Idempotency-Key", Policy(retry=None))
     assert endpoints.DROP_PETS.operation.policy is None
+    assert endpoints.PUT_PETS.operation.policy == Policy(retry=RetryPolicy(max_retry_after=None))
     breaker = inspect.signature(package.Client).parameters["breaker"].default
     assert breaker == BreakerPolicy(failure_ratio=0.25, open_for=30)
 

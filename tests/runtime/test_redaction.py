@@ -30,6 +30,7 @@ SECRET_NAMES = [
 HARMLESS_NAMES = [
     "Idempotency-Key",
     "idempotency-key",
+    "X-Idempotency-Key",
     "Content-Type",
     "Accept",
     "User-Agent",
@@ -62,8 +63,8 @@ def test_a_calls_debug_log_hides_every_secret_and_shows_the_rest(
     secrets = {name: "s3cret" for name in SECRET_NAMES}
     shown = {name: f"shown-{name.lower()}" for name in HARMLESS_NAMES}
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
-    client = ResilientClient("http://api.test", transport=transport, headers=secrets | shown)
-    with caplog.at_level(logging.DEBUG, logger="seawall_runtime"):
-        client.request("GET", "/r")
+    with ResilientClient("http://api.test", transport=transport, headers=secrets | shown) as client:
+        with caplog.at_level(logging.DEBUG, logger="seawall_runtime"):
+            client.request("GET", "/r")
     assert "s3cret" not in caplog.text
     assert [value for value in shown.values() if value not in caplog.text] == []

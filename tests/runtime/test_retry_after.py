@@ -120,12 +120,15 @@ def test_never_raises_and_stays_in_range(value: str, wall_now: float) -> None:
     assert delay is None or (isinstance(delay, float) and 0.0 <= delay <= MAX_RETRY_AFTER)
 
 
-def answering(first: httpx.Response, clock: FakeClock) -> tuple[ResilientClient, Script]:
+def answering(
+    first: httpx.Response, clock: FakeClock, max_retry_after: float | None = 60.0
+) -> tuple[ResilientClient, Script]:
     script = Script([first, 200], clock)
+    backoff = Backoff(initial=0.5, jitter="none")
     client = ResilientClient(
         "http://api.test",
         transport=script.transport,
-        policy=Policy(retry=RetryPolicy(backoff=Backoff(initial=0.5, jitter="none"))),
+        policy=Policy(retry=RetryPolicy(backoff=backoff, max_retry_after=max_retry_after)),
         clock=clock,
         random=random.Random(1),
         breaker=None,
@@ -143,8 +146,14 @@ def test_a_non_ascii_digit_hint_is_ignored_by_the_client(clock: FakeClock) -> No
 
 def test_a_huge_hint_is_capped_not_raised_by_the_client(clock: FakeClock) -> None:
     first = httpx.Response(503, headers=[(b"Retry-After", b"9" * 5000)])
+    client, script = answering(first, clock, max_retry_after=None)
+    assert client.request("GET", "/r").status == 200
+    assert clock.sleeps == [MAX_RETRY_AFTER] and len(script.requests) == 2
+
+
+def test_a_huge_hint_past_the_policys_limit_stops_at_once(clock: FakeClock) -> None:
+    first = httpx.Response(503, headers=[(b"Retry-After", b"9" * 5000)])
     client, script = answering(first, clock)
     outcome = client.request("GET", "/r")
-    # The capped hint is still past the policy's max_retry_after: stop, don't wait.
     assert (outcome.status, outcome.stop_reason) == (503, "retry-after")
     assert clock.sleeps == [] and len(script.requests) == 1
