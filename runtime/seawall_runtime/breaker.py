@@ -2,7 +2,10 @@
 
 Closed: calls pass; outcomes land in a sliding time window. When the window
 holds at least ``minimum_calls`` calls and the share of failures reaches
-``failure_ratio``, the breaker opens. Open: calls are refused until
+``failure_ratio``, the breaker opens. The window is kept as counts in
+``WINDOW_BUCKETS`` time buckets (as resilience4j does), so its memory does not
+grow with the call rate: it holds the current bucket and the ones before it,
+so a call leaves it between 95 % and 100 % of ``window`` after it ended. Open: calls are refused until
 ``open_for`` has passed, then the breaker is half-open and lets up to
 ``half_open_probes`` calls through at once. A successful probe closes it (with
 an empty window), a failed one opens it again.
@@ -14,6 +17,7 @@ call from before an opening cannot close the breaker.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +28,7 @@ from seawall_runtime.clock import Clock
 from seawall_runtime.policies import BreakerPolicy
 
 BreakerState = Literal["closed", "open", "half-open"]
+WINDOW_BUCKETS = 20
 StateListener = Callable[[str, BreakerState, BreakerState], None]  # key, old, new
 
 
@@ -62,7 +67,10 @@ class CircuitBreaker:
         self._closed_permit = Permit(0, probe=False)
         self._opened_at = 0.0
         self._probes_in_flight = 0
-        self._window: deque[tuple[float, bool]] = deque()
+        self._bucket_width = policy.window / WINDOW_BUCKETS
+        # [bucket number, calls, failures], oldest first; at most WINDOW_BUCKETS.
+        self._buckets: deque[list[int]] = deque()
+        self._calls = 0
         self._failures = 0
 
     @property
@@ -77,7 +85,7 @@ class CircuitBreaker:
         """(calls, failures) in the current window."""
         with self._lock:
             self._expire(self._clock.now())
-            return len(self._window), self._failures
+            return self._calls, self._failures
 
     def retry_in(self) -> float:
         """Seconds until an open breaker lets a probe through (0 if not open)."""
@@ -112,10 +120,18 @@ class CircuitBreaker:
                 self._probes_in_flight -= 1
                 change = self._move("open" if failed else "closed", now)
             elif self._state == "closed":
-                self._window.append((now, failed))
-                self._failures += failed
                 self._expire(now)
-                calls = len(self._window)
+                bucket = self._bucket_of(now)
+                buckets = self._buckets
+                if buckets and buckets[-1][0] == bucket:
+                    counts = buckets[-1]
+                    counts[1] += 1
+                    counts[2] += failed
+                else:
+                    buckets.append([bucket, 1, int(failed)])
+                self._calls += 1
+                self._failures += failed
+                calls = self._calls
                 if calls >= self.policy.minimum_calls and (
                     self._failures >= self.policy.failure_ratio * calls
                 ):
@@ -131,11 +147,17 @@ class CircuitBreaker:
     def _open_elapsed(self, now: float) -> bool:
         return now >= self._opened_at + self.policy.open_for
 
+    def _bucket_of(self, now: float) -> int:
+        return math.floor(now / self._bucket_width)
+
     def _expire(self, now: float) -> None:
-        horizon = now - self.policy.window
-        while self._window and self._window[0][0] <= horizon:
-            _, failed = self._window.popleft()
-            self._failures -= failed
+        """Drop the buckets older than the last WINDOW_BUCKETS (the current one included)."""
+        oldest = self._bucket_of(now) - (WINDOW_BUCKETS - 1)
+        buckets = self._buckets
+        while buckets and buckets[0][0] < oldest:
+            _, calls, failures = buckets.popleft()
+            self._calls -= calls
+            self._failures -= failures
 
     def _move(
         self, new: BreakerState, now: float | None = None
@@ -148,7 +170,8 @@ class CircuitBreaker:
         if new == "open":
             self._opened_at = self._clock.now() if now is None else now
         if new != "half-open":
-            self._window.clear()
+            self._buckets.clear()
+            self._calls = 0
             self._failures = 0
         return old, new
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall_runtime import BreakerPolicy, CircuitBreaker, FakeClock
-from seawall_runtime.breaker import counts_as_failure
+from seawall_runtime.breaker import WINDOW_BUCKETS, counts_as_failure
 
 
 def make(clock: FakeClock, **fields: object) -> tuple[CircuitBreaker, list[tuple[str, str]]]:
@@ -55,6 +57,25 @@ def test_old_calls_leave_the_window(clock: FakeClock) -> None:
     clock.advance(10)
     call(breaker, failed=True)
     assert state(breaker) == "closed" and breaker.counts() == (1, 1)
+
+
+def test_a_call_leaves_the_window_with_its_time_bucket(clock: FakeClock) -> None:
+    breaker, _ = make(clock)  # window 10 s: 20 buckets of 0.5 s
+    clock.advance(0.49)  # late in its bucket, which started at 1000.0
+    call(breaker, failed=True)
+    clock.advance(9.5)  # 9.5 s later: its bucket is still among the last 20
+    assert breaker.counts() == (1, 1)
+    clock.advance(0.01)  # the 21st bucket starts: 9.51 s after the call
+    assert breaker.counts() == (0, 0)
+
+
+def test_the_window_keeps_counts_not_calls(clock: FakeClock) -> None:
+    breaker, _ = make(clock, minimum_calls=100_000)
+    for _ in range(10_000):
+        clock.advance(0.01)
+        call(breaker, failed=False)
+    assert breaker.counts() == (1_000, 0)  # the last 10 s: 20 buckets of 50 calls
+    assert len(breaker._buckets) == WINDOW_BUCKETS  # memory does not grow with the calls
 
 
 def test_half_open_success_closes_and_failure_reopens(clock: FakeClock) -> None:
@@ -131,7 +152,11 @@ class Model:
             self.state, self.opened_at = ("open", now) if failed else ("closed", 0.0)
             self.calls = []
             return True
-        self.calls = [c for c in self.calls if c[0] > now - self.policy.window] + [(now, failed)]
+        # A call counts while its time bucket is one of the last WINDOW_BUCKETS.
+        width = self.policy.window / WINDOW_BUCKETS
+        oldest = math.floor(now / width) - (WINDOW_BUCKETS - 1)
+        self.calls = [c for c in self.calls if math.floor(c[0] / width) >= oldest]
+        self.calls.append((now, failed))
         failures = sum(f for _, f in self.calls)
         if len(self.calls) >= self.policy.minimum_calls and (
             failures >= self.policy.failure_ratio * len(self.calls)
