@@ -7,9 +7,11 @@ handlers move the clock as a slow server would, so no test sleeps.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -40,6 +42,47 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class Driven:
+    """One sync or async client over ``handler``, called the same way either way:
+    each call runs to completion (the async one in its own event loop, which an
+    in-process transport allows) and returns the Outcome or raises."""
+
+    def __init__(self, mode: str, handler: Handler, **settings: Any) -> None:
+        self.mode = mode
+        if mode == "sync":
+            self.client: Any = ResilientClient(
+                "http://api.test", transport=httpx.MockTransport(handler), **settings
+            )
+            return
+
+        async def handle(request: httpx.Request) -> httpx.Response:
+            return handler(request)
+
+        self.client = AsyncResilientClient(
+            "http://api.test", transport=httpx.MockTransport(handle), **settings
+        )
+
+    def request(self, method: str, path: str = "/orders") -> Any:
+        return self._run(self.client.request, method, path)
+
+    def send(self, request: httpx.Request, policy: Policy | None) -> Any:
+        return self._run(self.client.send, request, policy=policy)
+
+    def _run(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.mode == "sync":
+            return method(*args, **kwargs)
+        return anyio.run(functools.partial(method, *args, **kwargs))
+
+    def __enter__(self) -> Driven:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.mode == "sync":
+            self.client.close()
+        else:
+            anyio.run(self.client.aclose)
+
+
 def call(
     mode: str,
     handler: Handler,
@@ -48,32 +91,10 @@ def call(
     policy: Policy,
     **options: Any,
 ) -> Any:
-    """One call through the sync or the async client; returns the Outcome or raises."""
-    settings: dict[str, Any] = {
-        "policy": policy,
-        "clock": clock,
-        "breaker": None,
-        "budget": None,
-        **options,
-    }
-    if mode == "sync":
-        with ResilientClient(
-            "http://api.test", transport=httpx.MockTransport(handler), **settings
-        ) as client:
-            return client.request(method, "/orders")
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        return handler(request)
-
-    async def run() -> Any:
-        async with AsyncResilientClient(
-            "http://api.test", transport=httpx.MockTransport(handle), **settings
-        ) as client:
-            return await client.request(method, "/orders")
-
-    import anyio
-
-    return anyio.run(run)
+    """One call on a fresh client without breaker or budget (unless ``options`` give one)."""
+    settings = {"policy": policy, "clock": clock, "breaker": None, "budget": None, **options}
+    with Driven(mode, handler, **settings) as driven:
+        return driven.request(method)
 
 
 def redirect_then_refuse(status: int, seen: list[str]) -> Handler:
@@ -206,34 +227,16 @@ def test_a_request_sent_again_keeps_its_own_timeouts(mode: str, fails: bool) -> 
             raise httpx.ConnectError("refused", request=request)
         return httpx.Response(200)
 
-    async def ahandler(request: httpx.Request) -> httpx.Response:
-        return handler(request)
-
     short = Policy(timeout=TimeoutPolicy(attempt=0.05), retry=None)
-
-    def send(client: Any, request: httpx.Request, policy: Policy | None) -> Any:
-        if mode == "sync":
-            return client.send(request, policy=policy)
-        import anyio
-
-        return anyio.run(lambda: client.send(request, policy=policy))
-
-    if mode == "sync":
-        client: Any = ResilientClient(
-            "http://api.test", transport=httpx.MockTransport(handler), clock=FakeClock()
-        )
-    else:
-        client = AsyncResilientClient(
-            "http://api.test", transport=httpx.MockTransport(ahandler), clock=FakeClock()
-        )
-    request = client.build_request("GET", "/orders")
-    own = dict(request.extensions["timeout"])
-    for policy in (short, None):
-        try:
-            send(client, request, policy)
-        except SeawallError:
-            assert fails
-        assert request.extensions["timeout"] == own
+    with Driven(mode, handler, clock=FakeClock()) as driven:
+        request = driven.client.build_request("GET", "/orders")
+        own = dict(request.extensions["timeout"])
+        for policy in (short, None):
+            try:
+                driven.send(request, policy)
+            except SeawallError:
+                assert fails
+            assert request.extensions["timeout"] == own
     assert set(seen[0].values()) == {0.05}
     assert seen[-1] == own
 
@@ -290,37 +293,14 @@ def test_a_full_pool_on_a_redirect_hop_is_not_retried_nor_held_against_the_host(
             return httpx.Response(303, headers={"Location": "/orders/1"})
         raise httpx.PoolTimeout("no free connection", request=request)
 
-    async def ahandler(request: httpx.Request) -> httpx.Response:
-        return handler(request)
-
-    settings: dict[str, Any] = {"policy": Policy(retry=NO_WAIT), "clock": FakeClock()}
     errors: list[Exception] = []
-    if mode == "sync":
-        with ResilientClient(
-            "http://api.test", transport=httpx.MockTransport(handler), **settings
-        ) as client:
-            for _ in range(2):
-                try:
-                    client.request("POST", "/orders")
-                except Exception as error:  # noqa: BLE001 - collected and checked below
-                    errors.append(error)
-            breakers = client.circuit_breakers
-    else:
-
-        async def run() -> dict[str, Any]:
-            async with AsyncResilientClient(
-                "http://api.test", transport=httpx.MockTransport(ahandler), **settings
-            ) as client:
-                for _ in range(2):
-                    try:
-                        await client.request("POST", "/orders")
-                    except Exception as error:  # noqa: BLE001 - collected and checked below
-                        errors.append(error)
-                return client.circuit_breakers
-
-        import anyio
-
-        breakers = anyio.run(run)
+    with Driven(mode, handler, policy=Policy(retry=NO_WAIT), clock=FakeClock()) as driven:
+        for _ in range(2):
+            try:
+                driven.request("POST")
+            except Exception as error:  # noqa: BLE001 - collected and checked below
+                errors.append(error)
+        breakers = driven.client.circuit_breakers
     assert [type(error) for error in errors] == [ConnectionReset, ConnectionReset]
     assert "already answered" in str(errors[0])
     assert seen == ["POST", "GET"] * 2  # the POST, once per call: never sent again
