@@ -17,7 +17,6 @@ call from before an opening cannot close the breaker.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -68,8 +67,9 @@ class CircuitBreaker:
         self._opened_at = 0.0
         self._probes_in_flight = 0
         self._bucket_width = policy.window / WINDOW_BUCKETS
-        # [bucket number, calls, failures], oldest first; at most WINDOW_BUCKETS.
-        self._buckets: deque[list[int]] = deque()
+        # [bucket number (now // width), calls, failures], oldest first; at
+        # most WINDOW_BUCKETS.
+        self._buckets: deque[list[float]] = deque()
         self._calls = 0
         self._failures = 0
 
@@ -84,7 +84,7 @@ class CircuitBreaker:
     def counts(self) -> tuple[int, int]:
         """(calls, failures) in the current window."""
         with self._lock:
-            self._expire(self._clock.now())
+            self._expire(self._clock.now() // self._bucket_width)
             return self._calls, self._failures
 
     def retry_in(self) -> float:
@@ -96,20 +96,29 @@ class CircuitBreaker:
 
     def acquire(self) -> Permit | None:
         """A permit for one call, or ``None`` when the call must fail fast."""
+        # Closed is the common state: read without the lock (attribute reads are
+        # atomic). A permit read just before the breaker opens belongs to the
+        # old generation, so its outcome is ignored like any other late call.
+        permit: Permit | None = self._closed_permit
+        if self._state == "closed":
+            return permit
         change = None
         with self._lock:
             if self._state == "closed":
                 return self._closed_permit
             if self._state == "open" and self._open_elapsed(self._clock.now()):
                 change = self._move("half-open")
-            permit: Permit | None = None
-            if self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes:
+            permit = None
+            if (
+                self._state == "half-open"
+                and self._probes_in_flight < self.policy.half_open_probes
+            ):
                 self._probes_in_flight += 1
                 permit = Permit(self._generation, probe=True)
         self._announce(change)
         return permit
 
-    def record(self, permit: Permit, *, failed: bool) -> None:
+    def record(self, permit: Permit, failed: bool) -> None:
         """The call made under ``permit`` succeeded or failed."""
         change = None
         with self._lock:
@@ -120,14 +129,16 @@ class CircuitBreaker:
                 self._probes_in_flight -= 1
                 change = self._move("open" if failed else "closed", now)
             elif self._state == "closed":
-                self._expire(now)
-                bucket = self._bucket_of(now)
+                bucket = now // self._bucket_width
                 buckets = self._buckets
                 if buckets and buckets[-1][0] == bucket:
-                    counts = buckets[-1]
+                    counts = buckets[
+                        -1
+                    ]  # the same bucket as the last call: nothing expired
                     counts[1] += 1
                     counts[2] += failed
                 else:
+                    self._expire(bucket)
                     buckets.append([bucket, 1, int(failed)])
                 self._calls += 1
                 self._failures += failed
@@ -136,7 +147,8 @@ class CircuitBreaker:
                     self._failures >= self.policy.failure_ratio * calls
                 ):
                     change = self._move("open", now)
-        self._announce(change)
+        if change is not None:
+            self._announce(change)
 
     def release(self, permit: Permit) -> None:
         """The call ended without a verdict (cancelled, or not the server's fault)."""
@@ -147,12 +159,10 @@ class CircuitBreaker:
     def _open_elapsed(self, now: float) -> bool:
         return now >= self._opened_at + self.policy.open_for
 
-    def _bucket_of(self, now: float) -> int:
-        return math.floor(now / self._bucket_width)
-
-    def _expire(self, now: float) -> None:
-        """Drop the buckets older than the last WINDOW_BUCKETS (the current one included)."""
-        oldest = self._bucket_of(now) - (WINDOW_BUCKETS - 1)
+    def _expire(self, bucket: float) -> None:
+        """Drop the buckets older than the last WINDOW_BUCKETS, ``bucket`` (the
+        current one) included."""
+        oldest = bucket - (WINDOW_BUCKETS - 1)
         buckets = self._buckets
         while buckets and buckets[0][0] < oldest:
             _, calls, failures = buckets.popleft()

@@ -32,14 +32,12 @@ from seawall_runtime.telemetry import combine_hooks, telemetry_hooks
 from seawall_runtime.transport import (
     MAX_REDIRECTS,
     BodyReader,
-    attempt_deadline,
-    base_timeouts,
     label_for,
     log_request,
     origin,
     restore_timeouts,
     same_origin_redirect,
-    set_attempt_timeouts,
+    start_attempt,
     translate,
     within_deadline,
 )
@@ -66,7 +64,9 @@ class _Core:
         sensitive_headers: Iterable[str],
     ) -> None:
         if max_response_bytes is not None and max_response_bytes < 1:
-            raise ValueError(f"max_response_bytes must be positive (got {max_response_bytes!r})")
+            raise ValueError(
+                f"max_response_bytes must be positive (got {max_response_bytes!r})"
+            )
         self.policy = policy or DEFAULT_POLICY
         self.breaker_policy = breaker
         self.max_response_bytes = max_response_bytes
@@ -77,7 +77,9 @@ class _Core:
         self.breakers: PerKey[CircuitBreaker] | None = None
         if breaker is not None:
             self.breakers = PerKey(
-                lambda key: CircuitBreaker(breaker, self.clock, key, self._breaker_changed)
+                lambda key: CircuitBreaker(
+                    breaker, self.clock, key, self._breaker_changed
+                )
             )
         self.budgets: PerKey[RetryBudget] | None = None
         if budget is not None:
@@ -106,7 +108,7 @@ class _Core:
             request.headers[header] = idempotency_key
         has_key = idempotency_key is not None
         if operation is not None:
-            idempotent = operation.is_idempotent(has_key=has_key)
+            idempotent = has_key or operation.safe_to_repeat
             label = operation.name
             effective = policy or operation.policy or self.policy
         else:
@@ -118,22 +120,19 @@ class _Core:
         if self.breakers is not None and self.breaker_policy is not None:
             per_op = self.breaker_policy.per_operation and operation is not None
             breaker = self.breakers.get(f"{host} {label}" if per_op else host)
+        # Positional: keyword arguments would cost this call more than the rest of it.
         return CallController(
-            label=label,
-            idempotent=idempotent,
-            policy=effective,
-            clock=self.clock,
-            rng=self.rng,
-            hooks=self.hooks,
-            breaker=breaker,
-            budget=self.budgets.get(host) if self.budgets is not None else None,
-            budget_key=host,
-            idempotency_key=idempotency_key,
+            label,
+            idempotent,
+            effective,
+            self.clock,
+            self.rng,
+            self.hooks,
+            breaker,
+            self.budgets.get(host) if self.budgets is not None else None,
+            host,
+            idempotency_key,
         )
-
-    def reader(self, response: httpx.Response, deadline: float | None, label: str) -> BodyReader:
-        """A body reader for one response of an attempt that must end by ``deadline``."""
-        return BodyReader(response, self.max_response_bytes, deadline, self.clock, label)
 
 
 def _http_options(
@@ -204,7 +203,11 @@ class _ClientBase(Generic[HttpT, TransportT]):
         )
         self._owns_http = http is None
         self.http: HttpT = http or self._http_class(
-            base_url=base_url, transport=transport, headers=headers, auth=auth, verify=verify
+            base_url=base_url,
+            transport=transport,
+            headers=headers,
+            auth=auth,
+            verify=verify,
         )
 
     def build_request(self, method: str, url: str, **kwargs: Any) -> httpx.Request:
@@ -263,13 +266,14 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         controller = core.controller(request, operation, policy, idempotency_key)
         request.read()  # buffer a streamed body so that a retry can send it again
         caller_timeouts = request.extensions.get("timeout")
-        base = base_timeouts(caller_timeouts, self.http.timeout)
         action = controller.start()
         try:
             while True:
                 if isinstance(action, Send):
                     try:
-                        response = self._attempt(request, action, base, controller)
+                        response = self._attempt(
+                            request, action, caller_timeouts, controller
+                        )
                     except SeawallError as error:
                         action = controller.on_error(error)
                     except BaseException as exc:
@@ -291,13 +295,14 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
         self,
         request: httpx.Request,
         action: Send,
-        base: Mapping[str, float | None],
+        caller_timeouts: object,
         controller: CallController,
     ) -> httpx.Response:
         label = controller.label
         core = self._core
-        deadline = attempt_deadline(action, core.clock)
-        set_attempt_timeouts(request, action, base)
+        deadline = start_attempt(
+            request, action, caller_timeouts, self.http, core.clock
+        )
         if controller.logs_debug:
             log_request(request, label, core.sensitive_headers)
         answered = False  # once a hop answered, the request may have been applied
@@ -306,7 +311,9 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
                 response = self.http.send(request, stream=True, follow_redirects=False)
                 answered = True
                 try:
-                    body = core.reader(response, deadline, label)
+                    body = BodyReader(
+                        response, core.max_response_bytes, deadline, core.clock, label
+                    )
                     for chunk in response.iter_bytes():
                         body.feed(chunk)
                 finally:
@@ -369,13 +376,14 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         controller = core.controller(request, operation, policy, idempotency_key)
         await request.aread()  # buffer a streamed body so that a retry can send it again
         caller_timeouts = request.extensions.get("timeout")
-        base = base_timeouts(caller_timeouts, self.http.timeout)
         action = controller.start()
         try:
             while True:
                 if isinstance(action, Send):
                     try:
-                        response = await self._attempt(request, action, base, controller)
+                        response = await self._attempt(
+                            request, action, caller_timeouts, controller
+                        )
                     except SeawallError as error:
                         action = controller.on_error(error)
                     except BaseException as exc:
@@ -397,22 +405,27 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
         self,
         request: httpx.Request,
         action: Send,
-        base: Mapping[str, float | None],
+        caller_timeouts: object,
         controller: CallController,
     ) -> httpx.Response:
         label = controller.label
         core = self._core
-        deadline = attempt_deadline(action, core.clock)
-        set_attempt_timeouts(request, action, base)
+        deadline = start_attempt(
+            request, action, caller_timeouts, self.http, core.clock
+        )
         if controller.logs_debug:
             log_request(request, label, core.sensitive_headers)
         answered = False  # once a hop answered, the request may have been applied
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                response = await self.http.send(request, stream=True, follow_redirects=False)
+                response = await self.http.send(
+                    request, stream=True, follow_redirects=False
+                )
                 answered = True
                 try:
-                    body = core.reader(response, deadline, label)
+                    body = BodyReader(
+                        response, core.max_response_bytes, deadline, core.clock, label
+                    )
                     async for chunk in response.aiter_bytes():
                         body.feed(chunk)
                 finally:

@@ -21,7 +21,6 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Union
 
-from seawall_runtime._slots import slot_writers
 from seawall_runtime.backoff import next_delay
 from seawall_runtime.breaker import CircuitBreaker, Permit, counts_as_failure
 from seawall_runtime.budget import RetryBudget
@@ -54,7 +53,9 @@ if TYPE_CHECKING:
     import httpx
 
 
-@dataclass(frozen=True, slots=True)
+# The actions are messages from the controller to its driver, used once: not
+# frozen, as freezing would double the cost of the two made on every call.
+@dataclass(slots=True)
 class Send:
     """Make attempt number ``attempt``; ``timeout`` bounds it (``None``: the
     HTTP client's own timeouts), ``connect_timeout`` bounds connecting."""
@@ -63,37 +64,22 @@ class Send:
     timeout: float | None
     connect_timeout: float | None
 
-    def __init__(self, attempt: int, timeout: float | None, connect_timeout: float | None) -> None:
-        # Made on every attempt: see seawall_runtime._slots.
-        _set_attempt(self, attempt)
-        _set_timeout(self, timeout)
-        _set_connect_timeout(self, connect_timeout)
 
-
-_set_attempt, _set_timeout, _set_connect_timeout = slot_writers(Send)
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sleep:
     """Wait ``seconds`` before the next attempt, then call ``resume()``."""
 
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finish:
     """The call is over with an answer."""
 
     outcome: Outcome
 
-    def __init__(self, outcome: Outcome) -> None:
-        _set_outcome(self, outcome)  # made on every call: see seawall_runtime._slots
 
-
-(_set_outcome,) = slot_writers(Finish)
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fail:
     """The call is over without an answer: raise ``error``."""
 
@@ -133,7 +119,6 @@ class CallController:
 
     def __init__(
         self,
-        *,
         label: str,
         idempotent: bool,
         policy: Policy,
@@ -163,7 +148,9 @@ class CallController:
         self._attempts: tuple[Attempt, ...] = ()
         self._deadline: float | None = None
         self._attempt_started = 0.0
-        self._clamped = False  # the current attempt's timeout is what remains of the total
+        self._clamped = (
+            False  # the current attempt's timeout is what remains of the total
+        )
         self._permit: Permit | None = None
         self._last_delay: float | None = None
         retry = policy.retry
@@ -202,7 +189,9 @@ class CallController:
             return self._answer(response, "not-retryable")
         hint = None
         if retry.retry_after:
-            hint = parse_retry_after(response.headers.get("retry-after"), self._clock.wall())
+            hint = parse_retry_after(
+                response.headers.get("retry-after"), self._clock.wall()
+            )
         return self._retry_or_stop(response, f"status {status}", hint)
 
     def on_error(self, error: SeawallError) -> Action:
@@ -242,7 +231,9 @@ class CallController:
         hooks and spans see it end) and stop."""
         self._release_breaker()
         if self._phase == "sending":
-            self._end_attempt(None, type(exc).__name__ if exc is not None else "abandoned")
+            self._end_attempt(
+                None, type(exc).__name__ if exc is not None else "abandoned"
+            )
         self._phase = "done"
 
     # -- decisions ---------------------------------------------------------
@@ -278,7 +269,10 @@ class CallController:
         if self.logs_debug:
             logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
         if self._hooks.on_attempt_start is not None:
-            call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
+            call_hook(
+                self._hooks.on_attempt_start,
+                AttemptStarted(self.label, number, timeout),
+            )
         return Send(number, timeout, connect)
 
     def _circuit_open(self, breaker: CircuitBreaker) -> CircuitOpen:
@@ -287,7 +281,9 @@ class CallController:
         retry_in = breaker.retry_in()
         where = breaker.key or "this host"
         if retry_in > 0:
-            why = f"circuit open for {where}; calls fail fast for another {retry_in:.3g}s"
+            why = (
+                f"circuit open for {where}; calls fail fast for another {retry_in:.3g}s"
+            )
         else:
             why = f"circuit half-open for {where}; calls fail fast while a probe is in flight"
         return CircuitOpen(f"{self.label}: {why}", retry_in=retry_in)
@@ -299,7 +295,9 @@ class CallController:
         assert retry is not None  # callers checked
         if len(self._attempts) >= self._max_attempts:
             return self._stop(cause, "attempts")
-        delay = next_delay(retry.backoff, len(self._attempts) - 1, self._last_delay, self._rng)
+        delay = next_delay(
+            retry.backoff, len(self._attempts) - 1, self._last_delay, self._rng
+        )
         self._last_delay = delay
         if hint is not None:
             delay = max(delay, hint)
@@ -316,14 +314,23 @@ class CallController:
                 retry_after=hint,
             )
             return self._fail(error, "deadline")
-        if hint is not None and retry.max_retry_after is not None and hint > retry.max_retry_after:
+        if (
+            hint is not None
+            and retry.max_retry_after is not None
+            and hint > retry.max_retry_after
+        ):
             if self.logs_debug:
                 logger.debug(
-                    "%s: Retry-After of %.3gs is past the policy's limit", self.label, hint
+                    "%s: Retry-After of %.3gs is past the policy's limit",
+                    self.label,
+                    hint,
                 )
             return self._stop(cause, "retry-after")
         if self._budget is not None and not self._budget.try_retry():
-            call_hook(self._hooks.on_budget_exhausted, BudgetSpent(self.label, self._budget_key))
+            call_hook(
+                self._hooks.on_budget_exhausted,
+                BudgetSpent(self.label, self._budget_key),
+            )
             logger.debug("%s: retry budget for %s spent", self.label, self._budget_key)
             return self._stop(cause, "budget")
         last = self._attempts[-1]
@@ -333,7 +340,8 @@ class CallController:
         if self.logs_debug:
             logger.debug("%s: retry in %.3fs after %s", self.label, delay, reason)
         call_hook(
-            self._hooks.on_retry, RetryScheduled(self.label, len(self._attempts), delay, reason)
+            self._hooks.on_retry,
+            RetryScheduled(self.label, len(self._attempts), delay, reason),
         )
         self._phase = "sleeping"
         return Sleep(delay)
@@ -367,7 +375,9 @@ class CallController:
             if trigger is not None:
                 return self._use_fallback(response, trigger, reason)
         self._phase = "done"
-        return Finish(Outcome(response, None, False, self.idempotency_key, self._attempts, reason))
+        return Finish(
+            Outcome(response, None, False, self.idempotency_key, self._attempts, reason)
+        )
 
     def _fail(self, error: SeawallError, reason: StopReason) -> Action:
         error.attempts = self._attempts
@@ -389,20 +399,26 @@ class CallController:
         call_hook(self._hooks.on_fallback, FallbackUsed(self.label, trigger))
         logger.debug("%s: answered by the fallback (%s)", self.label, trigger)
         value = self.policy.fallback.answer(cause)
-        return Finish(Outcome(None, value, True, self.idempotency_key, self._attempts, reason))
+        return Finish(
+            Outcome(None, value, True, self.idempotency_key, self._attempts, reason)
+        )
 
     # -- bookkeeping -------------------------------------------------------
 
     def _out_of_order(self, expected: _Phase) -> RuntimeError:
         # Callers test the phase inline: this runs only on misuse.
-        return RuntimeError(f"CallController used out of order: {self._phase}, not {expected}")
+        return RuntimeError(
+            f"CallController used out of order: {self._phase}, not {expected}"
+        )
 
     def _end_attempt(self, status: int | None, error: str | None) -> None:
         duration = self._clock.now() - self._attempt_started
         number = len(self._attempts) + 1
         self._attempts += (Attempt(number, status, error, duration),)
         if self.logs_debug:
-            logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
+            logger.debug(
+                "%s: attempt %d ended: %s", self.label, number, status or error
+            )
         if self._hooks.on_attempt_end is not None:
             call_hook(
                 self._hooks.on_attempt_end,
@@ -411,7 +427,7 @@ class CallController:
 
     def _settle_breaker(self, failed: bool) -> None:
         if self._breaker is not None and self._permit is not None:
-            self._breaker.record(self._permit, failed=failed)
+            self._breaker.record(self._permit, failed)
             self._permit = None
 
     def _release_breaker(self) -> None:
@@ -431,7 +447,9 @@ def _failure_kind(error: SeawallError) -> str | None:
     return None
 
 
-def _response_trigger(status: int, reason: StopReason, on: frozenset[str | int]) -> str | None:
+def _response_trigger(
+    status: int, reason: StopReason, on: frozenset[str | int]
+) -> str | None:
     if status_matches(status, on):
         return str(status)
     # A Retry-After past the policy's limit ends the retries too.
@@ -442,7 +460,9 @@ def _response_trigger(status: int, reason: StopReason, on: frozenset[str | int])
     return None
 
 
-def _error_trigger(error: SeawallError, reason: StopReason, on: frozenset[str | int]) -> str | None:
+def _error_trigger(
+    error: SeawallError, reason: StopReason, on: frozenset[str | int]
+) -> str | None:
     root = getattr(error, "last_error", error)
     checks: tuple[tuple[str, bool], ...] = (
         ("circuit-open", isinstance(error, CircuitOpen)),

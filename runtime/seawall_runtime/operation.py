@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from seawall_runtime.policies import Policy
 
 # RFC 9110 §9.2.2: methods whose intended effect is the same when repeated.
-IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+IDEMPOTENT_METHODS: Final = frozenset(
+    {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"}
+)
 DEFAULT_IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
 
 
 # The hex digit of the RFC 4122 variant nibble (binary 10xx) for each random nibble.
-_VARIANT_DIGIT: Final = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+_VARIANT_DIGIT: Final = {
+    digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"
+}
 
 
 def new_idempotency_key() -> str:
@@ -53,12 +57,17 @@ class Operation:
     idempotent: bool | None = None
     idempotency_key_header: str | None = None
     policy: Policy | None = None
+    # Whether repeating is safe without a key: ``idempotent``, else the method's
+    # meaning. Worked out once, as every call asks.
+    safe_to_repeat: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("Operation.name must not be empty")
         if not _TOKEN.match(self.method):
-            raise ValueError(f"Operation.method is not an HTTP method (got {self.method!r})")
+            raise ValueError(
+                f"Operation.method is not an HTTP method (got {self.method!r})"
+            )
         object.__setattr__(self, "method", self.method.upper())
         header = self.idempotency_key_header
         if header is not None and not _TOKEN.match(header):
@@ -67,9 +76,13 @@ class Operation:
             )
         if self.policy is not None and not isinstance(self.policy, Policy):
             raise ValueError(f"Operation.policy must be a Policy (got {self.policy!r})")
+        safe = (
+            self.idempotent
+            if self.idempotent is not None
+            else is_idempotent_method(self.method)
+        )
+        object.__setattr__(self, "safe_to_repeat", safe)
 
     def is_idempotent(self, *, has_key: bool = False) -> bool:
         """Whether repeating this operation is safe (declared, by key, or by method)."""
-        if self.idempotent is not None:
-            return self.idempotent or has_key
-        return has_key or is_idempotent_method(self.method)
+        return has_key or self.safe_to_repeat

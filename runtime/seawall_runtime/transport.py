@@ -27,7 +27,10 @@ _BODY_HEADERS: Final = ("content-length", "content-type", "transfer-encoding")
 
 
 def translate(
-    exc: httpx.TransportError | httpx.DecodingError, label: str, *, answered: bool = False
+    exc: httpx.TransportError | httpx.DecodingError,
+    label: str,
+    *,
+    answered: bool = False,
 ) -> SeawallError | None:
     """The runtime's error for an httpx error; ``None`` for errors that are the
     caller's mistake (bad URL scheme), which propagate as they are.
@@ -37,9 +40,12 @@ def translate(
     """
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.DecodingError):
-        return ConnectionReset(f"{label}: the response body could not be decoded ({detail})")
+        return ConnectionReset(
+            f"{label}: the response body could not be decoded ({detail})"
+        )
     if isinstance(
-        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+        exc,
+        (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError),
     ):
         if answered:
             reset = ConnectionReset(
@@ -65,22 +71,21 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
 def origin(url: httpx.URL) -> str:
-    """scheme://host:port, the key for per-host breakers and budgets."""
-    scheme = url.scheme
-    return f"{scheme}://{url.host}:{url.port or _DEFAULT_PORTS.get(scheme, 0)}"
+    """scheme://host:port, the key for per-host breakers and budgets (an
+    internationalised host in its ASCII form, as it goes on the wire)."""
+    try:
+        # httpx keeps the parsed parts here; the public properties (below) give
+        # the same values at four times the cost, and every call asks.
+        parts = url._uri_reference
+        scheme, host, port = parts.scheme, parts.host, parts.port
+    except AttributeError:  # an httpx that keeps its parts elsewhere
+        scheme, host, port = url.scheme, url.raw_host.decode("ascii"), url.port
+    return f"{scheme}://{host}:{port or _DEFAULT_PORTS.get(scheme, 0)}"
 
 
 def label_for(request: httpx.Request) -> str:
     """How errors and logs name a call without an operation (no query string)."""
     return f"{request.method} {request.url.host}{request.url.path}"
-
-
-def base_timeouts(
-    caller_timeouts: object, client_timeout: httpx.Timeout
-) -> Mapping[str, float | None]:
-    """The timeouts a request would use without a policy: those it carries
-    (``request.extensions["timeout"]``, read, never changed), else the client's."""
-    return caller_timeouts if isinstance(caller_timeouts, dict) else client_timeout.as_dict()
 
 
 def restore_timeouts(request: httpx.Request, caller_timeouts: object) -> None:
@@ -90,12 +95,6 @@ def restore_timeouts(request: httpx.Request, caller_timeouts: object) -> None:
         request.extensions.pop("timeout", None)
     else:
         request.extensions["timeout"] = caller_timeouts
-
-
-def attempt_deadline(action: Send, clock: Clock) -> float | None:
-    """When the attempt ``action`` starts now must be over, on ``clock``: its
-    redirects and every body it reads included."""
-    return None if action.timeout is None else clock.now() + action.timeout
 
 
 def within_deadline(
@@ -131,10 +130,20 @@ def log_request(request: httpx.Request, label: str, sensitive: frozenset[str]) -
     )
 
 
-def set_attempt_timeouts(
-    request: httpx.Request, action: Send, base: Mapping[str, float | None]
-) -> None:
-    """Give this attempt its timeouts: the policy's, clamped by the controller."""
+def start_attempt(
+    request: httpx.Request,
+    action: Send,
+    caller_timeouts: object,
+    http: httpx.Client | httpx.AsyncClient,
+    clock: Clock,
+) -> float | None:
+    """Give the attempt ``action`` its timeouts and return when it must be
+    over, on ``clock`` (its redirects and every body it reads included).
+
+    The policy's timeouts are clamped by the controller; without one, the
+    request keeps ``caller_timeouts`` (``request.extensions["timeout"]`` as it
+    came, never changed), else the HTTP client's.
+    """
     timeout, connect = action.timeout, action.connect_timeout
     if timeout is not None:
         # Nothing is left to the client's defaults (the controller never sets
@@ -145,10 +154,14 @@ def set_attempt_timeouts(
             "write": timeout,
             "pool": timeout,
         }
-    elif connect is not None:
-        request.extensions["timeout"] = {**base, "connect": connect}
-    else:
-        request.extensions["timeout"] = dict(base)
+        return clock.now() + timeout
+    base = (
+        caller_timeouts if isinstance(caller_timeouts, dict) else http.timeout.as_dict()
+    )
+    request.extensions["timeout"] = (
+        {**base, "connect": connect} if connect is not None else dict(base)
+    )
+    return None
 
 
 class BodyReader:
@@ -158,7 +171,15 @@ class BodyReader:
     clock between chunks bounds a body that trickles in.
     """
 
-    __slots__ = ("_response", "_limit", "_deadline", "_clock", "_label", "_chunks", "_size")
+    __slots__ = (
+        "_response",
+        "_limit",
+        "_deadline",
+        "_clock",
+        "_label",
+        "_chunks",
+        "_size",
+    )
 
     def __init__(
         self,
@@ -184,7 +205,9 @@ class BodyReader:
             if len(self._chunks) == 1:
                 self._check_declared_length(self._limit)
         if self._deadline is not None and self._clock.now() > self._deadline:
-            raise RequestTimeout(f"{self._label}: attempt timed out while reading the body")
+            raise RequestTimeout(
+                f"{self._label}: attempt timed out while reading the body"
+            )
         self._chunks.append(chunk)
 
     def _check_declared_length(self, limit: int) -> None:
@@ -200,7 +223,9 @@ class BodyReader:
 
     def finish(self, response: httpx.Response) -> None:
         """Hand the collected body to the response, as ``response.read()`` would."""
-        response._content = b"".join(self._chunks)  # httpx's read() sets the same attribute
+        response._content = b"".join(
+            self._chunks
+        )  # httpx's read() sets the same attribute
 
     def _too_large(self, size: int) -> ResponseTooLarge:
         return ResponseTooLarge(
@@ -208,7 +233,9 @@ class BodyReader:
         )
 
 
-def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
+def same_origin_redirect(
+    request: httpx.Request, response: httpx.Response
+) -> httpx.Request | None:
     """The request to follow a redirect with, or ``None`` to return the response.
 
     Only redirects to the same origin (scheme, host and port) are followed,
@@ -247,5 +274,9 @@ def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> ht
         headers.pop("transfer-encoding", None)
     headers.pop("host", None)
     return httpx.Request(
-        method, target, headers=headers, content=content, extensions=dict(request.extensions)
+        method,
+        target,
+        headers=headers,
+        content=content,
+        extensions=dict(request.extensions),
     )

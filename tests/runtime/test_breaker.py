@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,8 +153,8 @@ class Model:
             return True
         # A call counts while its time bucket is one of the last WINDOW_BUCKETS.
         width = self.policy.window / WINDOW_BUCKETS
-        oldest = math.floor(now / width) - (WINDOW_BUCKETS - 1)
-        self.calls = [c for c in self.calls if math.floor(c[0] / width) >= oldest]
+        oldest = now // width - (WINDOW_BUCKETS - 1)
+        self.calls = [c for c in self.calls if c[0] // width >= oldest]
         self.calls.append((now, failed))
         failures = sum(f for _, f in self.calls)
         if len(self.calls) >= self.policy.minimum_calls and (

@@ -9,7 +9,7 @@ import pickle
 import httpx
 import pytest
 
-from seawall_runtime import Attempt, Finish, Outcome, Send
+from seawall_runtime import Attempt, Outcome
 
 RESPONSE = httpx.Response(200)
 FIRST = Attempt(1, 503, None, 0.25, 0.5)
@@ -29,8 +29,6 @@ SAMPLES: list[tuple[object, object, dict[str, object]]] = [
         {},
     ),
     (Outcome(None, "cached", True, None, ()), None, {"stop_reason": "answered"}),
-    (Send(1, 5.0, 2.0), Send(attempt=1, timeout=5.0, connect_timeout=2.0), {}),
-    (Finish(Outcome(None, 1, True, None, ())), None, {}),
 ]
 
 
