@@ -69,7 +69,7 @@ class CircuitBreaker:
         self._bucket_width = policy.window / WINDOW_BUCKETS
         # [bucket number (now // width), calls, failures], oldest first; at
         # most WINDOW_BUCKETS.
-        self._buckets: deque[list[float]] = deque()
+        self._buckets: deque[list[int]] = deque()
         self._calls = 0
         self._failures = 0
 
@@ -84,7 +84,7 @@ class CircuitBreaker:
     def counts(self) -> tuple[int, int]:
         """(calls, failures) in the current window."""
         with self._lock:
-            self._expire(self._clock.now() // self._bucket_width)
+            self._expire(int(self._clock.now() // self._bucket_width))
             return self._calls, self._failures
 
     def retry_in(self) -> float:
@@ -100,7 +100,8 @@ class CircuitBreaker:
         # atomic). A permit read just before the breaker opens belongs to the
         # old generation, so its outcome is ignored like any other late call.
         permit: Permit | None = self._closed_permit
-        if self._state == "closed":
+        unlocked_state = self._state
+        if unlocked_state == "closed":
             return permit
         change = None
         with self._lock:
@@ -129,7 +130,7 @@ class CircuitBreaker:
                 self._probes_in_flight -= 1
                 change = self._move("open" if failed else "closed", now)
             elif self._state == "closed":
-                bucket = now // self._bucket_width
+                bucket = int(now // self._bucket_width)
                 buckets = self._buckets
                 if buckets and buckets[-1][0] == bucket:
                     counts = buckets[
@@ -159,7 +160,7 @@ class CircuitBreaker:
     def _open_elapsed(self, now: float) -> bool:
         return now >= self._opened_at + self.policy.open_for
 
-    def _expire(self, bucket: float) -> None:
+    def _expire(self, bucket: int) -> None:
         """Drop the buckets older than the last WINDOW_BUCKETS, ``bucket`` (the
         current one) included."""
         oldest = bucket - (WINDOW_BUCKETS - 1)

@@ -310,15 +310,16 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
             for _ in range(MAX_REDIRECTS + 1):
                 response = self.http.send(request, stream=True, follow_redirects=False)
                 answered = True
-                try:
-                    body = BodyReader(
-                        response, core.max_response_bytes, deadline, core.clock, label
-                    )
-                    for chunk in response.iter_bytes():
-                        body.feed(chunk)
-                finally:
-                    response.close()
-                body.finish(response)
+                body = BodyReader(
+                    response, core.max_response_bytes, deadline, core.clock, label
+                )
+                if not body.read_already():
+                    try:
+                        for chunk in response.iter_bytes():
+                            body.feed(chunk)
+                    finally:
+                        response.close()
+                    body.finish(response)
                 follow = same_origin_redirect(request, response)
                 if follow is None:
                     break
@@ -422,15 +423,16 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
                     request, stream=True, follow_redirects=False
                 )
                 answered = True
-                try:
-                    body = BodyReader(
-                        response, core.max_response_bytes, deadline, core.clock, label
-                    )
-                    async for chunk in response.aiter_bytes():
-                        body.feed(chunk)
-                finally:
-                    await response.aclose()
-                body.finish(response)
+                body = BodyReader(
+                    response, core.max_response_bytes, deadline, core.clock, label
+                )
+                if not body.read_already():
+                    try:
+                        async for chunk in response.aiter_bytes():
+                            body.feed(chunk)
+                    finally:
+                        await response.aclose()
+                    body.finish(response)
                 follow = same_origin_redirect(request, response)
                 if follow is None:
                     break

@@ -197,6 +197,18 @@ class BodyReader:
         self._chunks: list[bytes] = []
         self._size = 0
 
+    def read_already(self) -> bool:
+        """Whether httpx read the whole body when it made the response (an
+        in-memory response, as mock transports give): then there is nothing
+        to stream or time, and the limit is checked on what is there."""
+        response = self._response
+        if not response.is_stream_consumed:
+            return False
+        size = len(response.content)
+        if self._limit is not None and size > self._limit:
+            raise self._too_large(size)
+        return True
+
     def feed(self, chunk: bytes) -> None:
         self._size += len(chunk)
         if self._limit is not None:

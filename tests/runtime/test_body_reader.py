@@ -3,12 +3,13 @@ early; a body that arrives in one read is judged by its size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from seawall_runtime import Policy, ResilientClient, ResponseTooLarge
+from seawall_runtime import AsyncResilientClient, Policy, ResilientClient, ResponseTooLarge
 
 CHUNK = b"x" * 1024
 
@@ -66,3 +67,28 @@ def test_a_body_within_the_limit_is_read_whole() -> None:
         outcome = client.request("GET", "/ok")
     assert outcome.response is not None and outcome.response.content == CHUNK * 8
     assert body.served == 8
+
+
+def test_a_body_httpx_read_when_making_the_response_is_not_read_again() -> None:
+    """In-memory responses come already read: the runtime hands the same bytes
+    on (sync and async) and still holds them to the limit."""
+    async def answer_async(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"z" * 900)
+
+    async def call_async(limit: int) -> bytes:
+        async with AsyncResilientClient(
+            "http://api.test",
+            transport=httpx.MockTransport(answer_async),
+            policy=Policy(retry=None),
+            max_response_bytes=limit,
+        ) as client:
+            outcome = await client.request("GET", "/small")
+        assert outcome.response is not None
+        return outcome.response.content
+
+    with client_for(httpx.Response(200, content=b"z" * 900), limit=900) as client:
+        outcome = client.request("GET", "/small")
+    assert outcome.response is not None and outcome.response.content == b"z" * 900
+    assert asyncio.run(call_async(900)) == b"z" * 900
+    with pytest.raises(ResponseTooLarge, match="900\\+ bytes exceeds the limit of 899"):
+        asyncio.run(call_async(899))
