@@ -67,7 +67,6 @@ def __getattr__(name: str) -> object:
         return getattr(client, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
 __all__ = [
     "DEFAULT_RETRY_ON",
     "IDEMPOTENT_METHODS",

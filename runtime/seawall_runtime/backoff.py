@@ -21,9 +21,7 @@ def ceiling(backoff: Backoff, retry: int) -> float:
     return min(value, backoff.max)
 
 
-def next_delay(
-    backoff: Backoff, retry: int, previous: float | None, rng: random.Random
-) -> float:
+def next_delay(backoff: Backoff, retry: int, previous: float | None, rng: random.Random) -> float:
     """The delay before retry number ``retry``; ``previous`` is the last delay."""
     if backoff.jitter == "decorrelated":
         last = backoff.initial if previous is None else max(previous, backoff.initial)

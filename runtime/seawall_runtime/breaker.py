@@ -110,10 +110,7 @@ class CircuitBreaker:
             if self._state == "open" and self._open_elapsed(self._clock.now()):
                 change = self._move("half-open")
             permit = None
-            if (
-                self._state == "half-open"
-                and self._probes_in_flight < self.policy.half_open_probes
-            ):
+            if self._state == "half-open" and self._probes_in_flight < self.policy.half_open_probes:
                 self._probes_in_flight += 1
                 permit = Permit(self._generation, probe=True)
         self._announce(change)
@@ -133,9 +130,7 @@ class CircuitBreaker:
                 bucket = int(now // self._bucket_width)
                 buckets = self._buckets
                 if buckets and buckets[-1][0] == bucket:
-                    counts = buckets[
-                        -1
-                    ]  # the same bucket as the last call: nothing expired
+                    counts = buckets[-1]  # the same bucket as the last call: nothing expired
                     counts[1] += 1
                     counts[2] += failed
                 else:

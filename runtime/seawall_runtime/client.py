@@ -64,9 +64,7 @@ class _Core:
         sensitive_headers: Iterable[str],
     ) -> None:
         if max_response_bytes is not None and max_response_bytes < 1:
-            raise ValueError(
-                f"max_response_bytes must be positive (got {max_response_bytes!r})"
-            )
+            raise ValueError(f"max_response_bytes must be positive (got {max_response_bytes!r})")
         self.policy = policy or DEFAULT_POLICY
         self.breaker_policy = breaker
         self.max_response_bytes = max_response_bytes
@@ -77,9 +75,7 @@ class _Core:
         self.breakers: PerKey[CircuitBreaker] | None = None
         if breaker is not None:
             self.breakers = PerKey(
-                lambda key: CircuitBreaker(
-                    breaker, self.clock, key, self._breaker_changed
-                )
+                lambda key: CircuitBreaker(breaker, self.clock, key, self._breaker_changed)
             )
         self.budgets: PerKey[RetryBudget] | None = None
         if budget is not None:
@@ -203,11 +199,7 @@ class _ClientBase(Generic[HttpT, TransportT]):
         )
         self._owns_http = http is None
         self.http: HttpT = http or self._http_class(
-            base_url=base_url,
-            transport=transport,
-            headers=headers,
-            auth=auth,
-            verify=verify,
+            base_url=base_url, transport=transport, headers=headers, auth=auth, verify=verify
         )
 
     def build_request(self, method: str, url: str, **kwargs: Any) -> httpx.Request:
@@ -271,9 +263,7 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
             while True:
                 if isinstance(action, Send):
                     try:
-                        response = self._attempt(
-                            request, action, caller_timeouts, controller
-                        )
+                        response = self._attempt(request, action, caller_timeouts, controller)
                     except SeawallError as error:
                         action = controller.on_error(error)
                     except BaseException as exc:
@@ -300,9 +290,7 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
     ) -> httpx.Response:
         label = controller.label
         core = self._core
-        deadline = start_attempt(
-            request, action, caller_timeouts, self.http, core.clock
-        )
+        deadline = start_attempt(request, action, caller_timeouts, self.http, core.clock)
         if controller.logs_debug:
             log_request(request, label, core.sensitive_headers)
         answered = False  # once a hop answered, the request may have been applied
@@ -310,9 +298,7 @@ class ResilientClient(_ClientBase[httpx.Client, httpx.BaseTransport]):
             for _ in range(MAX_REDIRECTS + 1):
                 response = self.http.send(request, stream=True, follow_redirects=False)
                 answered = True
-                body = BodyReader(
-                    response, core.max_response_bytes, deadline, core.clock, label
-                )
+                body = BodyReader(response, core.max_response_bytes, deadline, core.clock, label)
                 if not body.read_already():
                     try:
                         for chunk in response.iter_bytes():
@@ -382,9 +368,7 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
             while True:
                 if isinstance(action, Send):
                     try:
-                        response = await self._attempt(
-                            request, action, caller_timeouts, controller
-                        )
+                        response = await self._attempt(request, action, caller_timeouts, controller)
                     except SeawallError as error:
                         action = controller.on_error(error)
                     except BaseException as exc:
@@ -411,21 +395,15 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
     ) -> httpx.Response:
         label = controller.label
         core = self._core
-        deadline = start_attempt(
-            request, action, caller_timeouts, self.http, core.clock
-        )
+        deadline = start_attempt(request, action, caller_timeouts, self.http, core.clock)
         if controller.logs_debug:
             log_request(request, label, core.sensitive_headers)
         answered = False  # once a hop answered, the request may have been applied
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                response = await self.http.send(
-                    request, stream=True, follow_redirects=False
-                )
+                response = await self.http.send(request, stream=True, follow_redirects=False)
                 answered = True
-                body = BodyReader(
-                    response, core.max_response_bytes, deadline, core.clock, label
-                )
+                body = BodyReader(response, core.max_response_bytes, deadline, core.clock, label)
                 if not body.read_already():
                     try:
                         async for chunk in response.aiter_bytes():

@@ -45,9 +45,7 @@ class FakeClock:
     checked exactly (``sleeps`` lists every sleep) without waiting.
     """
 
-    def __init__(
-        self, start: float = 1000.0, wall_offset: float = 1_700_000_000.0
-    ) -> None:
+    def __init__(self, start: float = 1000.0, wall_offset: float = 1_700_000_000.0) -> None:
         self._now = start
         self._wall_offset = wall_offset
         self._lock = threading.Lock()  # threads may sleep on one clock at once

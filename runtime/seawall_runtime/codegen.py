@@ -15,17 +15,7 @@ import functools
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Concatenate,
-    Generic,
-    Literal,
-    ParamSpec,
-    TypedDict,
-    TypeVar,
-    cast,
-)
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -33,19 +23,11 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 # Re-exported (``as``): generated constructors use it as their default.
-from seawall_runtime.client import (
-    DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES,
-)
+from seawall_runtime.client import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
 from seawall_runtime.errors import ApiError, ResponseValidationError
 from seawall_runtime.operation import Operation
 from seawall_runtime.outcome import Attempt, Outcome, StopReason
-from seawall_runtime.policies import (
-    MISSING,
-    FallbackPolicy,
-    Policy,
-    RetryPolicy,
-    TimeoutPolicy,
-)
+from seawall_runtime.policies import MISSING, FallbackPolicy, Policy, RetryPolicy, TimeoutPolicy
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -126,9 +108,7 @@ class Session(Generic[ClientT]):
     policy: Policy
     credentials: Credentials
     endpoints: Mapping[str, Endpoint[Any]] = field(default_factory=dict)
-    invoker: OperationInvoker | AsyncOperationInvoker | None = (
-        None  # the generated client, for saga steps
-    )
+    invoker: OperationInvoker | AsyncOperationInvoker | None = None  # the generated client, for saga steps
 
 
 SagaT = TypeVar("SagaT", "Saga", "AsyncSaga")
@@ -258,9 +238,7 @@ class _RequestParts:
     cookies: list[str] = field(default_factory=list)
 
 
-def _serialize(
-    template: str, params: Sequence[Param], args: Mapping[str, object]
-) -> _RequestParts:
+def _serialize(template: str, params: Sequence[Param], args: Mapping[str, object]) -> _RequestParts:
     parts = _RequestParts(path=template)
     for param in params:
         raw = args.get(param.argument)
@@ -268,18 +246,13 @@ def _serialize(
             continue  # an optional parameter left out
         value = _plain(raw)
         if param.location == "path":
-            parts.path = parts.path.replace(
-                "{" + param.name + "}", _path_value(param, value)
-            )
+            parts.path = parts.path.replace("{" + param.name + "}", _path_value(param, value))
         elif param.location == "query":
             parts.query += _query_pairs(param, value)
         elif param.location == "header":
             parts.headers[param.name] = ",".join(_flatten(value, param.explode))
         else:
-            parts.cookies += [
-                f"{name}={quote(text, safe='')}"
-                for name, text in _query_pairs(param, value)
-            ]
+            parts.cookies += [f"{name}={quote(text, safe='')}" for name, text in _query_pairs(param, value)]
     return parts
 
 
@@ -330,11 +303,7 @@ def _multipart(data: Any) -> dict[str, Any]:
             continue
         if isinstance(value, (bytes, bytearray)):
             files.append((key, (key, bytes(value))))
-        elif (
-            isinstance(value, list)
-            and value
-            and all(isinstance(v, (bytes, bytearray)) for v in value)
-        ):
+        elif isinstance(value, list) and value and all(isinstance(v, (bytes, bytearray)) for v in value):
             files += [(key, (key, bytes(item))) for item in value]
         else:
             fields.update(_form_fields({key: _plain(value)}))
@@ -386,26 +355,20 @@ class Endpoint(Generic[T]):
         fallback_operation: str | None = None,
     ) -> None:
         self.operation = operation
-        self.fallback_operation = (
-            fallback_operation  # operationId called when the fallback delegates
-        )
+        self.fallback_operation = fallback_operation  # operationId called when the fallback delegates
         self.accept = accept  # the media types the replies are parsed from
         self.params = tuple(params)
         self.body = body
         self.replies = dict(replies)
         self.unexpected = unexpected
-        self._success = next(
-            (r for s, r in self.replies.items() if s.startswith("2")), Reply("empty")
-        )
+        self._success = next((r for s, r in self.replies.items() if s.startswith("2")), Reply("empty"))
         self._adapters: dict[int, TypeAdapter[Any]] = {}
 
     def _adapter(self, annotation: object) -> TypeAdapter[Any]:
         """One TypeAdapter per annotation, made on first use and kept."""
         adapter = self._adapters.get(id(annotation))
         if adapter is None:
-            target = (
-                annotation.resolve() if isinstance(annotation, Deferred) else annotation
-            )
+            target = annotation.resolve() if isinstance(annotation, Deferred) else annotation
             adapter = self._adapters[id(annotation)] = TypeAdapter(cast(Any, target))
         return adapter
 
@@ -419,16 +382,11 @@ class Endpoint(Generic[T]):
         credentials: Credentials | None = None,
     ) -> httpx.Request:
         """The request for these arguments, with the credentials applied."""
-        encoded = (
-            self._encode(body) if self.body is not None and body is not None else {}
-        )
+        encoded = self._encode(body) if self.body is not None and body is not None else {}
         return self._request(http, args, encoded, credentials)
 
     def request_from_arguments(
-        self,
-        http: ResilientClient | AsyncResilientClient,
-        arguments: Arguments,
-        credentials: Credentials,
+        self, http: ResilientClient | AsyncResilientClient, arguments: Arguments, credentials: Credentials
     ) -> httpx.Request:
         """The request for saga arguments (``{"path": {...}, "body": <JSON>, …}``, spec names)."""
         args: dict[str, object] = {}
@@ -437,16 +395,10 @@ class Endpoint(Generic[T]):
             if isinstance(section, Mapping) and param.name in section:
                 args[param.argument] = section[param.name]
         body = arguments.get("body")
-        encoded = (
-            self._encode_data(body)
-            if self.body is not None and body is not None
-            else {}
-        )
+        encoded = self._encode_data(body) if self.body is not None and body is not None else {}
         return self._request(http, args, encoded, credentials)
 
-    def arguments(
-        self, args: Mapping[str, object], body: object = None
-    ) -> dict[str, JSONLike]:
+    def arguments(self, args: Mapping[str, object], body: object = None) -> dict[str, JSONLike]:
         """The saga arguments of a typed call: what :meth:`request_from_arguments` reads back."""
         arguments: dict[str, JSONLike] = {}
         for param in self.params:
@@ -454,20 +406,14 @@ class Endpoint(Generic[T]):
             if value is None:
                 continue
             if param.location == "cookie":
-                raise ValueError(
-                    f"{self.operation.name}: cookie parameters cannot be saga arguments"
-                )
+                raise ValueError(f"{self.operation.name}: cookie parameters cannot be saga arguments")
             section = arguments.setdefault(param.location, {})
             cast("dict[str, JSONLike]", section)[param.name] = _plain(value)
         if self.body is not None and body is not None:
             if self.body.kind not in ("json", "form", "text"):
-                raise ValueError(
-                    f"{self.operation.name}: a {self.body.kind} body cannot be a saga argument"
-                )
+                raise ValueError(f"{self.operation.name}: a {self.body.kind} body cannot be a saga argument")
             adapter = self._adapter(self.body.annotation)
-            arguments["body"] = adapter.dump_python(
-                body, mode="json", by_alias=True, exclude_unset=True
-            )
+            arguments["body"] = adapter.dump_python(body, mode="json", by_alias=True, exclude_unset=True)
         return arguments
 
     def _request(
@@ -478,22 +424,14 @@ class Endpoint(Generic[T]):
         credentials: Credentials | None,
     ) -> httpx.Request:
         parts = _serialize(self.operation.path, self.params, args)
-        if (
-            self.body is not None
-            and encoded
-            and self.body.kind not in ("multipart", "form")
-        ):
+        if self.body is not None and encoded and self.body.kind not in ("multipart", "form"):
             parts.headers["Content-Type"] = self.body.media_type
         if parts.cookies:
             parts.headers["Cookie"] = "; ".join(parts.cookies)
         if self.accept is not None:
             parts.headers.setdefault("Accept", self.accept)
         request = http.build_request(
-            self.operation.method,
-            parts.path,
-            params=parts.query or None,
-            headers=parts.headers or None,
-            **encoded,
+            self.operation.method, parts.path, params=parts.query or None, headers=parts.headers or None, **encoded
         )
         if credentials is not None:
             credentials.apply(request)
@@ -508,39 +446,25 @@ class Endpoint(Generic[T]):
             return {"data": _form_fields(body)}
         if self.body.kind == "text":
             return {"content": _text(body).encode()}
-        raise ValueError(
-            f"{self.operation.name}: a {self.body.kind} body cannot be a saga argument"
-        )
+        raise ValueError(f"{self.operation.name}: a {self.body.kind} body cannot be a saga argument")
 
     def _encode(self, body: object) -> dict[str, Any]:
         assert self.body is not None
         kind = self.body.kind
         if kind == "json":
-            return {
-                "content": self._adapter(self.body.annotation).dump_json(
-                    body, by_alias=True, exclude_unset=True
-                )
-            }
+            return {"content": self._adapter(self.body.annotation).dump_json(body, by_alias=True, exclude_unset=True)}
         if kind == "form":
-            data = self._adapter(self.body.annotation).dump_python(
-                body, mode="json", by_alias=True, exclude_unset=True
-            )
+            data = self._adapter(self.body.annotation).dump_python(body, mode="json", by_alias=True, exclude_unset=True)
             return {"data": _form_fields(data)}
         if kind == "multipart":  # python mode keeps file contents as bytes
-            return _multipart(
-                self._adapter(self.body.annotation).dump_python(
-                    body, by_alias=True, exclude_unset=True
-                )
-            )
+            return _multipart(self._adapter(self.body.annotation).dump_python(body, by_alias=True, exclude_unset=True))
         if kind == "text":
             return {"content": str(body).encode()}
         return {"content": body}
 
     # --- calls
 
-    def _call_policy(
-        self, client_policy: Policy, options: CallOptions
-    ) -> Policy | None:
+    def _call_policy(self, client_policy: Policy, options: CallOptions) -> Policy | None:
         """The operation's (or client's) policy with the per-call overrides, if any."""
         if not ("timeout" in options or "retry" in options or "fallback" in options):
             return None
@@ -561,16 +485,12 @@ class Endpoint(Generic[T]):
     ) -> ApiResponse[T]:
         """Send one call through the resilient client (or as a saga step) and parse its answer."""
         if saga is not None:
-            step_saga, step_args, step_options = self._step(
-                session, saga, args, body, options
-            )
+            step_saga, step_args, step_options = self._step(session, saga, args, body, options)
             return self.parse_step(step_saga.step(*step_args, **step_options))
         request, send_options = self._send(session, args, body, options)
         outcome = session.http.send(request, **send_options)
         if isinstance(outcome.fallback_value, Delegated):
-            return self._delegated(
-                outcome, self._fallback_endpoint(session).call(session, args, body)
-            )
+            return self._delegated(outcome, self._fallback_endpoint(session).call(session, args, body))
         return self.parse(outcome)
 
     async def acall(
@@ -583,25 +503,16 @@ class Endpoint(Generic[T]):
     ) -> ApiResponse[T]:
         """:meth:`call` for the async client."""
         if saga is not None:
-            step_saga, step_args, step_options = self._step(
-                session, saga, args, body, options
-            )
+            step_saga, step_args, step_options = self._step(session, saga, args, body, options)
             return self.parse_step(await step_saga.step(*step_args, **step_options))
         request, send_options = self._send(session, args, body, options)
         outcome = await session.http.send(request, **send_options)
         if isinstance(outcome.fallback_value, Delegated):
-            return self._delegated(
-                outcome,
-                await self._fallback_endpoint(session).acall(session, args, body),
-            )
+            return self._delegated(outcome, await self._fallback_endpoint(session).acall(session, args, body))
         return self.parse(outcome)
 
     def _send(
-        self,
-        session: Session[Any],
-        args: Mapping[str, object],
-        body: object,
-        options: CallOptions,
+        self, session: Session[Any], args: Mapping[str, object], body: object, options: CallOptions
     ) -> tuple[httpx.Request, dict[str, Any]]:
         """The request of a plain call, and the keyword arguments of the client's ``send``."""
         request = self.build_request(session.http, args, body, session.credentials)
@@ -620,22 +531,14 @@ class Endpoint(Generic[T]):
         options: CallOptions,
     ) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
         """A call made as a saga step: the saga, and the arguments of its ``step``."""
-        policy = self._step_policy(
-            session.policy, options
-        )  # refuses bad options before anything
+        policy = self._step_policy(session.policy, options)  # refuses bad options before anything
         step = saga if isinstance(saga, SagaStep) else SagaStep(saga)
         arguments = (session.invoker, self.operation.name, self.arguments(args, body))
-        return (
-            step.saga,
-            arguments,
-            {"policy": policy, "retry": step.retry, "final": step.final},
-        )
+        return step.saga, arguments, {"policy": policy, "retry": step.retry, "final": step.final}
 
     # --- saga steps
 
-    def _step_policy(
-        self, client_policy: Policy, options: CallOptions
-    ) -> Policy | None:
+    def _step_policy(self, client_policy: Policy, options: CallOptions) -> Policy | None:
         """The per-call overrides of a saga step: the saga owns keys and forbids fallbacks."""
         if "idempotency_key" in options or "fallback" in options:
             raise TypeError(
@@ -645,41 +548,24 @@ class Endpoint(Generic[T]):
         return self._call_policy(client_policy, options)
 
     def _invocation(
-        self,
-        session: Session[Any],
-        arguments: Arguments,
-        idempotency_key: str,
-        policy: Policy | None,
+        self, session: Session[Any], arguments: Arguments, idempotency_key: str, policy: Policy | None
     ) -> tuple[httpx.Request, dict[str, Any]]:
         """The request of an invocation by a saga, and the keyword arguments of ``send``.
 
         Never a fallback; the saga's key is sent only in a key header the operation declares.
         """
-        request = self.request_from_arguments(
-            session.http, arguments, session.credentials
-        )
+        request = self.request_from_arguments(session.http, arguments, session.credentials)
         return request, {
             "operation": self.operation,
-            "policy": (policy or self.operation.policy or session.policy).merged(
-                fallback=None
-            ),
-            "idempotency_key": (
-                idempotency_key if self.operation.idempotency_key_header else None
-            ),
+            "policy": (policy or self.operation.policy or session.policy).merged(fallback=None),
+            "idempotency_key": idempotency_key if self.operation.idempotency_key_header else None,
         }
 
     def invoke(
-        self,
-        session: Session[ResilientClient],
-        arguments: Arguments,
-        *,
-        idempotency_key: str,
-        policy: Policy | None = None,
+        self, session: Session[ResilientClient], arguments: Arguments, *, idempotency_key: str, policy: Policy | None = None
     ) -> StepResult:
         """The saga invoker protocol's ``invoke`` for this operation (see docs/sagas.md)."""
-        request, send_options = self._invocation(
-            session, arguments, idempotency_key, policy
-        )
+        request, send_options = self._invocation(session, arguments, idempotency_key, policy)
         return _step_result(session.http.send(request, **send_options))
 
     async def ainvoke(
@@ -691,18 +577,12 @@ class Endpoint(Generic[T]):
         policy: Policy | None = None,
     ) -> StepResult:
         """:meth:`invoke` for the async client."""
-        request, send_options = self._invocation(
-            session, arguments, idempotency_key, policy
-        )
+        request, send_options = self._invocation(session, arguments, idempotency_key, policy)
         return _step_result(await session.http.send(request, **send_options))
 
     def parse_step(self, result: StepResult) -> ApiResponse[T]:
         """A saga step's result as the typed answer the method returns."""
-        headers = {
-            k: v
-            for k, v in result.headers.items()
-            if k.lower() not in _ENCODING_HEADERS
-        }
+        headers = {k: v for k, v in result.headers.items() if k.lower() not in _ENCODING_HEADERS}
         if result.body is None:
             response = httpx.Response(result.status, headers=headers)
         else:
@@ -715,13 +595,8 @@ class Endpoint(Generic[T]):
 
     def _fallback_endpoint(self, session: Session[Any]) -> Endpoint[T]:
         """The endpoint a delegating fallback calls, with the same arguments and its own policy."""
-        if (
-            self.fallback_operation is None
-            or self.fallback_operation not in session.endpoints
-        ):
-            raise LookupError(
-                f"{self.operation.name}: no fallback operation {self.fallback_operation!r}"
-            )
+        if self.fallback_operation is None or self.fallback_operation not in session.endpoints:
+            raise LookupError(f"{self.operation.name}: no fallback operation {self.fallback_operation!r}")
         return cast("Endpoint[T]", session.endpoints[self.fallback_operation])
 
     @staticmethod
@@ -743,21 +618,13 @@ class Endpoint(Generic[T]):
         """The typed value of an answer; error statuses raise their ApiError."""
         return self._answer(outcome, stop_reason=outcome.stop_reason)
 
-    def _answer(
-        self, outcome: Outcome, *, stop_reason: StopReason | None
-    ) -> ApiResponse[T]:
+    def _answer(self, outcome: Outcome, *, stop_reason: StopReason | None) -> ApiResponse[T]:
         """:meth:`parse`, with the stop reason the answer (or its ApiError) carries."""
         response = outcome.response
         if outcome.from_fallback or response is None:
             value = self._fallback_value(outcome)
             return ApiResponse(
-                value,
-                None,
-                httpx.Headers(),
-                outcome.idempotency_key,
-                True,
-                outcome.attempts,
-                stop_reason,
+                value, None, httpx.Headers(), outcome.idempotency_key, True, outcome.attempts, stop_reason
             )
         status = response.status_code
         reply = self._reply_for(status)
@@ -778,13 +645,7 @@ class Endpoint(Generic[T]):
             )
         parsed = cast(T, self._body(reply, response, outcome))
         return ApiResponse(
-            parsed,
-            status,
-            response.headers,
-            outcome.idempotency_key,
-            False,
-            outcome.attempts,
-            stop_reason,
+            parsed, status, response.headers, outcome.idempotency_key, False, outcome.attempts, stop_reason
         )
 
     def _fallback_value(self, outcome: Outcome) -> T:
@@ -793,9 +654,7 @@ class Endpoint(Generic[T]):
         if self._success.kind != "json" or value is None:
             return cast(T, value)
         try:
-            return cast(
-                T, self._adapter(self._success.annotation).validate_python(value)
-            )
+            return cast(T, self._adapter(self._success.annotation).validate_python(value))
         except ValidationError as invalid:
             raise self._invalid("the fallback value", invalid, outcome) from None
 
@@ -810,9 +669,7 @@ class Endpoint(Generic[T]):
                 return self.replies[key]
         return self._success if 200 <= status < 300 else None
 
-    def _error_body(
-        self, reply: Reply, response: httpx.Response, outcome: Outcome
-    ) -> object:
+    def _error_body(self, reply: Reply, response: httpx.Response, outcome: Outcome) -> object:
         """A documented error's body, typed when it matches its schema.
 
         A body that does not match must not hide the status: the typed error is
@@ -845,16 +702,10 @@ class Endpoint(Generic[T]):
                 return adapter.validate_python(None)
             return adapter.validate_json(response.content)
         except ValidationError as invalid:
-            raise self._invalid(
-                f"HTTP {response.status_code} response", invalid, outcome, response
-            ) from None
+            raise self._invalid(f"HTTP {response.status_code} response", invalid, outcome, response) from None
 
     def _invalid(
-        self,
-        what: str,
-        invalid: ValidationError,
-        outcome: Outcome,
-        response: httpx.Response | None = None,
+        self, what: str, invalid: ValidationError, outcome: Outcome, response: httpx.Response | None = None
     ) -> ResponseValidationError:
         """The error for data that does not match the schema: names the field, never the value."""
         first = invalid.errors(include_url=False, include_input=False)[0]
@@ -868,16 +719,12 @@ class Endpoint(Generic[T]):
 
 
 # The body a StepResult holds is decoded JSON: these no longer describe it.
-_ENCODING_HEADERS = frozenset(
-    {"content-length", "content-encoding", "transfer-encoding"}
-)
+_ENCODING_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding"})
 
 
 def _step_result(outcome: Outcome) -> StepResult:
     """An invocation's answer for the saga: status, headers, JSON body or None, attempts."""
-    from seawall_runtime.saga.model import (
-        StepResult,
-    )  # only clients taking part in sagas load the saga package
+    from seawall_runtime.saga.model import StepResult  # only clients taking part in sagas load the saga package
 
     response = outcome.response
     if response is None:  # invoke never configures a fallback
@@ -888,9 +735,7 @@ def _step_result(outcome: Outcome) -> StepResult:
             body = response.json()
         except ValueError:
             body = None
-    return StepResult(
-        response.status_code, body, dict(response.headers), len(outcome.attempts)
-    )
+    return StepResult(response.status_code, body, dict(response.headers), len(outcome.attempts))
 
 
 def _raw_body(response: httpx.Response) -> object:
@@ -946,9 +791,7 @@ def returning_value_async(
 # --- discriminated unions -------------------------------------------------------
 
 
-def discriminator(
-    property_name: str, mapping: Mapping[str, str]
-) -> Callable[[Any], str | None]:
+def discriminator(property_name: str, mapping: Mapping[str, str]) -> Callable[[Any], str | None]:
     """A pydantic ``Discriminator`` callable: the variant tag for raw data or a model.
 
     ``mapping`` sends the discriminator's wire value to the variant's tag
@@ -959,9 +802,7 @@ def discriminator(
         if isinstance(data, dict):
             value = data.get(property_name)
         else:
-            return (
-                type(data).__name__ if type(data).__name__ in mapping.values() else None
-            )
+            return type(data).__name__ if type(data).__name__ in mapping.values() else None
         return mapping.get(str(value)) if value is not None else None
 
     return tag
@@ -1005,9 +846,7 @@ class Credentials:
             request.url = request.url.copy_merge_params(dict(self._query))
         if self._cookies:
             pairs = [request.headers["Cookie"]] if "Cookie" in request.headers else []
-            pairs += [
-                f"{name}={quote(value, safe='')}" for name, value in self._cookies
-            ]
+            pairs += [f"{name}={quote(value, safe='')}" for name, value in self._cookies]
             request.headers["Cookie"] = "; ".join(pairs)
 
 

@@ -148,9 +148,7 @@ class CallController:
         self._attempts: tuple[Attempt, ...] = ()
         self._deadline: float | None = None
         self._attempt_started = 0.0
-        self._clamped = (
-            False  # the current attempt's timeout is what remains of the total
-        )
+        self._clamped = False  # the current attempt's timeout is what remains of the total
         self._permit: Permit | None = None
         self._last_delay: float | None = None
         retry = policy.retry
@@ -189,9 +187,7 @@ class CallController:
             return self._answer(response, "not-retryable")
         hint = None
         if retry.retry_after:
-            hint = parse_retry_after(
-                response.headers.get("retry-after"), self._clock.wall()
-            )
+            hint = parse_retry_after(response.headers.get("retry-after"), self._clock.wall())
         return self._retry_or_stop(response, f"status {status}", hint)
 
     def on_error(self, error: SeawallError) -> Action:
@@ -231,9 +227,7 @@ class CallController:
         hooks and spans see it end) and stop."""
         self._release_breaker()
         if self._phase == "sending":
-            self._end_attempt(
-                None, type(exc).__name__ if exc is not None else "abandoned"
-            )
+            self._end_attempt(None, type(exc).__name__ if exc is not None else "abandoned")
         self._phase = "done"
 
     # -- decisions ---------------------------------------------------------
@@ -269,10 +263,7 @@ class CallController:
         if self.logs_debug:
             logger.debug("%s: attempt %d (timeout %s)", self.label, number, timeout)
         if self._hooks.on_attempt_start is not None:
-            call_hook(
-                self._hooks.on_attempt_start,
-                AttemptStarted(self.label, number, timeout),
-            )
+            call_hook(self._hooks.on_attempt_start, AttemptStarted(self.label, number, timeout))
         return Send(number, timeout, connect)
 
     def _circuit_open(self, breaker: CircuitBreaker) -> CircuitOpen:
@@ -281,9 +272,7 @@ class CallController:
         retry_in = breaker.retry_in()
         where = breaker.key or "this host"
         if retry_in > 0:
-            why = (
-                f"circuit open for {where}; calls fail fast for another {retry_in:.3g}s"
-            )
+            why = f"circuit open for {where}; calls fail fast for another {retry_in:.3g}s"
         else:
             why = f"circuit half-open for {where}; calls fail fast while a probe is in flight"
         return CircuitOpen(f"{self.label}: {why}", retry_in=retry_in)
@@ -295,9 +284,7 @@ class CallController:
         assert retry is not None  # callers checked
         if len(self._attempts) >= self._max_attempts:
             return self._stop(cause, "attempts")
-        delay = next_delay(
-            retry.backoff, len(self._attempts) - 1, self._last_delay, self._rng
-        )
+        delay = next_delay(retry.backoff, len(self._attempts) - 1, self._last_delay, self._rng)
         self._last_delay = delay
         if hint is not None:
             delay = max(delay, hint)
@@ -314,11 +301,7 @@ class CallController:
                 retry_after=hint,
             )
             return self._fail(error, "deadline")
-        if (
-            hint is not None
-            and retry.max_retry_after is not None
-            and hint > retry.max_retry_after
-        ):
+        if hint is not None and retry.max_retry_after is not None and hint > retry.max_retry_after:
             if self.logs_debug:
                 logger.debug(
                     "%s: Retry-After of %.3gs is past the policy's limit",
@@ -327,10 +310,7 @@ class CallController:
                 )
             return self._stop(cause, "retry-after")
         if self._budget is not None and not self._budget.try_retry():
-            call_hook(
-                self._hooks.on_budget_exhausted,
-                BudgetSpent(self.label, self._budget_key),
-            )
+            call_hook(self._hooks.on_budget_exhausted, BudgetSpent(self.label, self._budget_key))
             logger.debug("%s: retry budget for %s spent", self.label, self._budget_key)
             return self._stop(cause, "budget")
         last = self._attempts[-1]
@@ -375,9 +355,7 @@ class CallController:
             if trigger is not None:
                 return self._use_fallback(response, trigger, reason)
         self._phase = "done"
-        return Finish(
-            Outcome(response, None, False, self.idempotency_key, self._attempts, reason)
-        )
+        return Finish(Outcome(response, None, False, self.idempotency_key, self._attempts, reason))
 
     def _fail(self, error: SeawallError, reason: StopReason) -> Action:
         error.attempts = self._attempts
@@ -399,26 +377,20 @@ class CallController:
         call_hook(self._hooks.on_fallback, FallbackUsed(self.label, trigger))
         logger.debug("%s: answered by the fallback (%s)", self.label, trigger)
         value = self.policy.fallback.answer(cause)
-        return Finish(
-            Outcome(None, value, True, self.idempotency_key, self._attempts, reason)
-        )
+        return Finish(Outcome(None, value, True, self.idempotency_key, self._attempts, reason))
 
     # -- bookkeeping -------------------------------------------------------
 
     def _out_of_order(self, expected: _Phase) -> RuntimeError:
         # Callers test the phase inline: this runs only on misuse.
-        return RuntimeError(
-            f"CallController used out of order: {self._phase}, not {expected}"
-        )
+        return RuntimeError(f"CallController used out of order: {self._phase}, not {expected}")
 
     def _end_attempt(self, status: int | None, error: str | None) -> None:
         duration = self._clock.now() - self._attempt_started
         number = len(self._attempts) + 1
         self._attempts += (Attempt(number, status, error, duration),)
         if self.logs_debug:
-            logger.debug(
-                "%s: attempt %d ended: %s", self.label, number, status or error
-            )
+            logger.debug("%s: attempt %d ended: %s", self.label, number, status or error)
         if self._hooks.on_attempt_end is not None:
             call_hook(
                 self._hooks.on_attempt_end,
@@ -447,9 +419,7 @@ def _failure_kind(error: SeawallError) -> str | None:
     return None
 
 
-def _response_trigger(
-    status: int, reason: StopReason, on: frozenset[str | int]
-) -> str | None:
+def _response_trigger(status: int, reason: StopReason, on: frozenset[str | int]) -> str | None:
     if status_matches(status, on):
         return str(status)
     # A Retry-After past the policy's limit ends the retries too.
@@ -460,9 +430,7 @@ def _response_trigger(
     return None
 
 
-def _error_trigger(
-    error: SeawallError, reason: StopReason, on: frozenset[str | int]
-) -> str | None:
+def _error_trigger(error: SeawallError, reason: StopReason, on: frozenset[str | int]) -> str | None:
     root = getattr(error, "last_error", error)
     checks: tuple[tuple[str, bool], ...] = (
         ("circuit-open", isinstance(error, CircuitOpen)),

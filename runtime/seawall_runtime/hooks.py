@@ -124,6 +124,4 @@ def call_hook(hook: Callable[[E], None] | None, event: E) -> None:
     try:
         hook(event)
     except Exception as exc:  # noqa: BLE001 - a broken hook must not break the call
-        logger.warning(
-            "seawall hook %s failed: %s", type(event).__name__, type(exc).__name__
-        )
+        logger.warning("seawall hook %s failed: %s", type(event).__name__, type(exc).__name__)

@@ -10,17 +10,13 @@ from typing import Final
 from seawall_runtime.policies import Policy
 
 # RFC 9110 §9.2.2: methods whose intended effect is the same when repeated.
-IDEMPOTENT_METHODS: Final = frozenset(
-    {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"}
-)
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 DEFAULT_IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
 
 
 # The hex digit of the RFC 4122 variant nibble (binary 10xx) for each random nibble.
-_VARIANT_DIGIT: Final = {
-    digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"
-}
+_VARIANT_DIGIT: Final = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def new_idempotency_key() -> str:
@@ -65,9 +61,7 @@ class Operation:
         if not self.name:
             raise ValueError("Operation.name must not be empty")
         if not _TOKEN.match(self.method):
-            raise ValueError(
-                f"Operation.method is not an HTTP method (got {self.method!r})"
-            )
+            raise ValueError(f"Operation.method is not an HTTP method (got {self.method!r})")
         object.__setattr__(self, "method", self.method.upper())
         header = self.idempotency_key_header
         if header is not None and not _TOKEN.match(header):
@@ -76,11 +70,7 @@ class Operation:
             )
         if self.policy is not None and not isinstance(self.policy, Policy):
             raise ValueError(f"Operation.policy must be a Policy (got {self.policy!r})")
-        safe = (
-            self.idempotent
-            if self.idempotent is not None
-            else is_idempotent_method(self.method)
-        )
+        safe = self.idempotent if self.idempotent is not None else is_idempotent_method(self.method)
         object.__setattr__(self, "safe_to_repeat", safe)
 
     def is_idempotent(self, *, has_key: bool = False) -> bool:

@@ -53,9 +53,7 @@ class Attempt:
         _set_retry_delay(self, retry_delay)
 
 
-_set_number, _set_status, _set_error, _set_duration, _set_retry_delay = slot_writers(
-    Attempt
-)
+_set_number, _set_status, _set_error, _set_duration, _set_retry_delay = slot_writers(Attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,9 +67,7 @@ def _positive(owner: str, name: str, value: float | None) -> None:
         raise _fail(owner, name, "must be a positive, finite number of seconds", value)
 
 
-def _integer(
-    owner: str, name: str, value: int, low: int, high: int | None = None
-) -> None:
+def _integer(owner: str, name: str, value: int, low: int, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(owner, name, "must be an integer", value)
     if value < low or (high is not None and value > high):
@@ -90,15 +88,11 @@ def _conditions(
     owner: str, name: str, values: Iterable[str | int], kinds: frozenset[str]
 ) -> frozenset[str | int]:
     if isinstance(values, (str, int)):
-        raise _fail(
-            owner, name, "must be a set of conditions, not a single one", values
-        )
+        raise _fail(owner, name, "must be a set of conditions, not a single one", values)
     result = frozenset(values)
     for value in result:
         if isinstance(value, bool):
-            raise _fail(
-                owner, name, "has a boolean where a status or kind belongs", value
-            )
+            raise _fail(owner, name, "has a boolean where a status or kind belongs", value)
         if isinstance(value, int):
             if not 100 <= value <= 599:
                 raise _fail(owner, name, "has a status outside 100..599", value)
@@ -135,22 +129,14 @@ class Backoff:
     def __post_init__(self) -> None:
         _positive("Backoff", "initial", self.initial)
         _positive("Backoff", "max", self.max)
-        if isinstance(self.multiplier, bool) or not isinstance(
-            self.multiplier, (int, float)
-        ):
+        if isinstance(self.multiplier, bool) or not isinstance(self.multiplier, (int, float)):
             raise _fail("Backoff", "multiplier", "must be a number", self.multiplier)
         if not (self.multiplier >= 1 and math.isfinite(self.multiplier)):
-            raise _fail(
-                "Backoff", "multiplier", "must be a finite number >= 1", self.multiplier
-            )
+            raise _fail("Backoff", "multiplier", "must be a finite number >= 1", self.multiplier)
         if self.max < self.initial:
-            raise _fail(
-                "Backoff", "max", f"must be >= initial ({self.initial})", self.max
-            )
+            raise _fail("Backoff", "max", f"must be >= initial ({self.initial})", self.max)
         if self.jitter not in JITTERS:
-            raise _fail(
-                "Backoff", "jitter", f"must be one of {sorted(JITTERS)}", self.jitter
-            )
+            raise _fail("Backoff", "jitter", f"must be one of {sorted(JITTERS)}", self.jitter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,16 +182,9 @@ class TimeoutPolicy:
     def __post_init__(self) -> None:
         for name in ("connect", "attempt", "total"):
             _positive("TimeoutPolicy", name, getattr(self, name))
-        if (
-            self.attempt is not None
-            and self.total is not None
-            and self.attempt > self.total
-        ):
+        if self.attempt is not None and self.total is not None and self.attempt > self.total:
             raise _fail(
-                "TimeoutPolicy",
-                "attempt",
-                f"must not exceed total ({self.total})",
-                self.attempt,
+                "TimeoutPolicy", "attempt", f"must not exceed total ({self.total})", self.attempt
             )
 
 
@@ -263,9 +242,7 @@ class FallbackPolicy:
     def __post_init__(self) -> None:
         on = _conditions("FallbackPolicy", "on", self.on, FALLBACK_REASONS)
         if not on:
-            raise _fail(
-                "FallbackPolicy", "on", "must name at least one condition", self.on
-            )
+            raise _fail("FallbackPolicy", "on", "must name at least one condition", self.on)
         object.__setattr__(self, "on", on)
         if (self.value is MISSING) == (self.factory is None):
             raise ValueError("FallbackPolicy needs exactly one of value= or factory=")
@@ -291,9 +268,7 @@ class Policy:
         if self.retry is not None and not isinstance(self.retry, RetryPolicy):
             raise _fail("Policy", "retry", "must be a RetryPolicy or None", self.retry)
         if self.fallback is not None and not isinstance(self.fallback, FallbackPolicy):
-            raise _fail(
-                "Policy", "fallback", "must be a FallbackPolicy or None", self.fallback
-            )
+            raise _fail("Policy", "fallback", "must be a FallbackPolicy or None", self.fallback)
 
     def merged(
         self,

@@ -28,9 +28,7 @@ from seawall_runtime.hooks import (
 _AVAILABLE: bool | None = None
 # The span of the attempt in flight: a call's start and end hooks run in the
 # same thread or task, so a context variable keeps concurrent calls apart.
-_current_span: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "seawall_attempt_span"
-)
+_current_span: contextvars.ContextVar[Any] = contextvars.ContextVar("seawall_attempt_span")
 
 
 def otel_available() -> bool:
@@ -55,13 +53,9 @@ class _Telemetry:
         self._measure = measure
         self._tracer = trace.get_tracer("seawall_runtime")
         meter = metrics.get_meter("seawall_runtime")
-        self._attempts = meter.create_counter(
-            "seawall.attempts", description="HTTP attempts"
-        )
+        self._attempts = meter.create_counter("seawall.attempts", description="HTTP attempts")
         self._duration = meter.create_histogram("seawall.attempt.duration", unit="s")
-        self._retries = meter.create_counter(
-            "seawall.retries", description="Retries scheduled"
-        )
+        self._retries = meter.create_counter("seawall.retries", description="Retries scheduled")
         self._breaker = meter.create_counter("seawall.breaker.transitions")
         self._budget = meter.create_counter("seawall.budget.exhausted")
         self._fallbacks = meter.create_counter("seawall.fallbacks")
@@ -70,20 +64,14 @@ class _Telemetry:
         span = self._tracer.start_span(
             event.operation,
             kind=self._trace.SpanKind.CLIENT,
-            attributes={
-                "seawall.operation": event.operation,
-                "seawall.attempt": event.attempt,
-            },
+            attributes={"seawall.operation": event.operation, "seawall.attempt": event.attempt},
         )
         _current_span.set(span)
 
     def attempt_ended(self, event: AttemptEnded) -> None:
         if self._measure:
             outcome = str(event.status) if event.status is not None else "error"
-            attributes = {
-                "seawall.operation": event.operation,
-                "seawall.outcome": outcome,
-            }
+            attributes = {"seawall.operation": event.operation, "seawall.outcome": outcome}
             self._attempts.add(1, attributes)
             self._duration.record(event.duration, attributes)
         span = _current_span.get(None)
@@ -92,9 +80,7 @@ class _Telemetry:
         if event.status is not None:
             span.set_attribute("http.response.status_code", event.status)
         if event.error is not None or (event.status or 0) >= 500:
-            span.set_status(
-                self._trace.Status(self._trace.StatusCode.ERROR, event.error)
-            )
+            span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, event.error))
         span.end()
         _current_span.set(None)
 
@@ -142,11 +128,7 @@ def combine_hooks(*all_hooks: Hooks | None) -> Hooks:
         return present[0]
 
     def fan_out(name: str) -> Any:
-        targets = [
-            getattr(hooks, name)
-            for hooks in present
-            if getattr(hooks, name) is not None
-        ]
+        targets = [getattr(hooks, name) for hooks in present if getattr(hooks, name) is not None]
         if not targets:
             return None
 

@@ -4,7 +4,6 @@ redirects. No I/O happens here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 import httpx
@@ -40,12 +39,9 @@ def translate(
     """
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.DecodingError):
-        return ConnectionReset(
-            f"{label}: the response body could not be decoded ({detail})"
-        )
+        return ConnectionReset(f"{label}: the response body could not be decoded ({detail})")
     if isinstance(
-        exc,
-        (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError),
+        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
     ):
         if answered:
             reset = ConnectionReset(
@@ -155,9 +151,7 @@ def start_attempt(
             "pool": timeout,
         }
         return clock.now() + timeout
-    base = (
-        caller_timeouts if isinstance(caller_timeouts, dict) else http.timeout.as_dict()
-    )
+    base = caller_timeouts if isinstance(caller_timeouts, dict) else http.timeout.as_dict()
     request.extensions["timeout"] = (
         {**base, "connect": connect} if connect is not None else dict(base)
     )
@@ -171,15 +165,7 @@ class BodyReader:
     clock between chunks bounds a body that trickles in.
     """
 
-    __slots__ = (
-        "_response",
-        "_limit",
-        "_deadline",
-        "_clock",
-        "_label",
-        "_chunks",
-        "_size",
-    )
+    __slots__ = ("_response", "_limit", "_deadline", "_clock", "_label", "_chunks", "_size")
 
     def __init__(
         self,
@@ -217,9 +203,7 @@ class BodyReader:
             if len(self._chunks) == 1:
                 self._check_declared_length(self._limit)
         if self._deadline is not None and self._clock.now() > self._deadline:
-            raise RequestTimeout(
-                f"{self._label}: attempt timed out while reading the body"
-            )
+            raise RequestTimeout(f"{self._label}: attempt timed out while reading the body")
         self._chunks.append(chunk)
 
     def _check_declared_length(self, limit: int) -> None:
@@ -235,9 +219,7 @@ class BodyReader:
 
     def finish(self, response: httpx.Response) -> None:
         """Hand the collected body to the response, as ``response.read()`` would."""
-        response._content = b"".join(
-            self._chunks
-        )  # httpx's read() sets the same attribute
+        response._content = b"".join(self._chunks)  # httpx's read() sets the same attribute
 
     def _too_large(self, size: int) -> ResponseTooLarge:
         return ResponseTooLarge(
@@ -245,9 +227,7 @@ class BodyReader:
         )
 
 
-def same_origin_redirect(
-    request: httpx.Request, response: httpx.Response
-) -> httpx.Request | None:
+def same_origin_redirect(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
     """The request to follow a redirect with, or ``None`` to return the response.
 
     Only redirects to the same origin (scheme, host and port) are followed,
@@ -286,9 +266,5 @@ def same_origin_redirect(
         headers.pop("transfer-encoding", None)
     headers.pop("host", None)
     return httpx.Request(
-        method,
-        target,
-        headers=headers,
-        content=content,
-        extensions=dict(request.extensions),
+        method, target, headers=headers, content=content, extensions=dict(request.extensions)
     )

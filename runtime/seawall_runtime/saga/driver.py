@@ -103,9 +103,7 @@ class _RunnerBase:
         self, name: str, saga_id: str | None, options: SagaOptions | None
     ) -> SagaMachine:
         now = self.clock.wall()
-        record = SagaRecord(
-            saga_id or str(uuid.uuid4()), name, "running", self.owner, now, now
-        )
+        record = SagaRecord(saga_id or str(uuid.uuid4()), name, "running", self.owner, now, now)
         return SagaMachine(
             record, options=options or self.options, clock=self.clock.wall, rng=self.rng
         )
@@ -126,18 +124,12 @@ class _RunnerBase:
                 saga, now=self.clock.wall(), stale_after=stale_after
             ):
                 continue
-            if not self.log.claim(
-                saga.saga_id, saga.owner, self.owner, self.clock.wall()
-            ):
+            if not self.log.claim(saga.saga_id, saga.owner, self.owner, self.clock.wall()):
                 continue  # another recoverer was quicker
             record, steps = self.log.load(saga.saga_id)
             machines.append(
                 SagaMachine(
-                    record,
-                    steps,
-                    options=self.options,
-                    clock=self.clock.wall,
-                    rng=self.rng,
+                    record, steps, options=self.options, clock=self.clock.wall, rng=self.rng
                 )
             )
         return machines
@@ -168,28 +160,17 @@ class _SagaBase(Generic[I]):
         retry: RetrySchedule | None,
         final: bool,
     ) -> Program[StepResult]:
-        ref = (
-            operation
-            if isinstance(operation, OperationRef)
-            else invoker.operation(operation)
-        )
+        ref = operation if isinstance(operation, OperationRef) else invoker.operation(operation)
         self.invokers.setdefault(invoker.service, invoker)
         return self.machine.step(
-            ref,
-            invoker.service,
-            arguments or {},
-            policy=policy,
-            retry=retry,
-            final=final,
+            ref, invoker.service, arguments or {}, policy=policy, retry=retry, final=final
         )
 
     def _invoker(self, service: str) -> I:
         try:
             return self.invokers[service]
         except KeyError:
-            raise SagaStateError(
-                f"no invoker for service {service!r} was given"
-            ) from None
+            raise SagaStateError(f"no invoker for service {service!r} was given") from None
 
     def _settled(self, outcome: O) -> O:
         self.outcome = outcome
@@ -200,20 +181,14 @@ class SagaRunner(_RunnerBase):
     """Starts sagas on a log, performs their effects synchronously, and recovers them."""
 
     def saga(
-        self,
-        name: str,
-        *,
-        saga_id: str | None = None,
-        options: SagaOptions | None = None,
+        self, name: str, *, saga_id: str | None = None, options: SagaOptions | None = None
     ) -> Saga:
         """A new saga, recorded in the log before this returns; use it in a ``with`` block."""
         saga = Saga(self.log, self.clock, self._new_machine(name, saga_id, options), {})
         saga.perform(saga.machine.start())
         return saga
 
-    def run(
-        self, name: str, body: Callable[[Saga], object], **begin: Any
-    ) -> SagaOutcome:
+    def run(self, name: str, body: Callable[[Saga], object], **begin: Any) -> SagaOutcome:
         """Run ``body(saga)`` as a saga and return its outcome instead of raising."""
         saga = self.saga(name, **begin)
         try:
@@ -236,9 +211,7 @@ class SagaRunner(_RunnerBase):
         outcomes = []
         for machine in self._claimable(saga_ids, stale_after, retry_needs_attention):
             saga = Saga(self.log, self.clock, machine, dict(invokers))
-            outcomes.append(
-                saga._settled(saga.perform(machine.recover(RECOVERY_CAUSE)))
-            )
+            outcomes.append(saga._settled(saga.perform(machine.recover(RECOVERY_CAUSE))))
         return outcomes
 
 
@@ -260,16 +233,12 @@ class Saga(_SagaBase[OperationInvoker]):
         ``policy`` overrides the client's policy for this call; ``retry`` the saga's
         forward retries (pivot and later steps); ``final=True`` marks the last step.
         """
-        return self.perform(
-            self._step_program(invoker, operation, arguments, policy, retry, final)
-        )
+        return self.perform(self._step_program(invoker, operation, arguments, policy, retry, final))
 
     def complete(self) -> Completed:
         return self._settled(self.perform(self.machine.complete()))
 
-    def abort(
-        self, cause: str, error: BaseException | None = None
-    ) -> Compensated | NeedsAttention:
+    def abort(self, cause: str, error: BaseException | None = None) -> Compensated | NeedsAttention:
         """Roll back (or explain why not). The outcome is returned, not raised."""
         return self._settled(self.perform(self.machine.abort(cause, error)))
 
@@ -322,15 +291,9 @@ class AsyncSagaRunner(_RunnerBase):
     """The async twin of :class:`SagaRunner` (log writes stay synchronous: they must be durable)."""
 
     async def begin(
-        self,
-        name: str,
-        *,
-        saga_id: str | None = None,
-        options: SagaOptions | None = None,
+        self, name: str, *, saga_id: str | None = None, options: SagaOptions | None = None
     ) -> AsyncSaga:
-        saga = AsyncSaga(
-            self.log, self.clock, self._new_machine(name, saga_id, options), {}
-        )
+        saga = AsyncSaga(self.log, self.clock, self._new_machine(name, saga_id, options), {})
         await saga.perform(saga.machine.start())
         return saga
 
@@ -361,9 +324,7 @@ class AsyncSagaRunner(_RunnerBase):
         outcomes = []
         for machine in self._claimable(saga_ids, stale_after, retry_needs_attention):
             saga = AsyncSaga(self.log, self.clock, machine, dict(invokers))
-            outcomes.append(
-                saga._settled(await saga.perform(machine.recover(RECOVERY_CAUSE)))
-            )
+            outcomes.append(saga._settled(await saga.perform(machine.recover(RECOVERY_CAUSE))))
         return outcomes
 
 
@@ -437,9 +398,7 @@ class AsyncSaga(_SagaBase[AsyncOperationInvoker]):
 class _AsyncBegin:
     """The async context manager behind :meth:`AsyncSagaRunner.saga`."""
 
-    def __init__(
-        self, runner: AsyncSagaRunner, name: str, begin: dict[str, Any]
-    ) -> None:
+    def __init__(self, runner: AsyncSagaRunner, name: str, begin: dict[str, Any]) -> None:
         self._runner = runner
         self._name = name
         self._begin = begin

@@ -97,14 +97,10 @@ def resolve_pointer(document: JSONLike, pointer: str, *, expression: str) -> JSO
             if not token.isdigit() or (len(token) > 1 and token.startswith("0")):
                 raise ExpressionError(expression, f"{token!r} is not an array index")
             if int(token) >= len(value):
-                raise ExpressionError(
-                    expression, f"index {token} is past the end of the array"
-                )
+                raise ExpressionError(expression, f"index {token} is past the end of the array")
             value = value[int(token)]
         else:
-            raise ExpressionError(
-                expression, f"cannot look up {token!r} in a scalar value"
-            )
+            raise ExpressionError(expression, f"cannot look up {token!r} in a scalar value")
     return value
 
 
@@ -128,9 +124,7 @@ def evaluate(expression: Expression, context: Context) -> JSONLike:
         assert context.result is not None
         header = context.result.header(expression.name)
         if header is None:
-            raise ExpressionError(
-                text, f"the response has no {expression.name!r} header"
-            )
+            raise ExpressionError(text, f"the response has no {expression.name!r} header")
         return header
     if expression.source == "response.body":
         assert context.result is not None
@@ -138,9 +132,7 @@ def evaluate(expression: Expression, context: Context) -> JSONLike:
     if expression.source == "request.body":
         if "body" not in context.arguments:
             raise ExpressionError(text, "the request had no body")
-        return resolve_pointer(
-            context.arguments["body"], expression.name, expression=text
-        )
+        return resolve_pointer(context.arguments["body"], expression.name, expression=text)
     section = expression.source.removeprefix("request.")
     values = context.arguments.get(section)
     if isinstance(values, Mapping):
@@ -154,9 +146,7 @@ def evaluate(expression: Expression, context: Context) -> JSONLike:
             if name in values:
                 found: JSONLike = values[name]
                 return found
-    raise ExpressionError(
-        text, f"the request had no {section} parameter {expression.name!r}"
-    )
+    raise ExpressionError(text, f"the request had no {section} parameter {expression.name!r}")
 
 
 def _expressions_in(text: str) -> Iterator[str]:

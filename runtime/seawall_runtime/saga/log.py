@@ -25,9 +25,7 @@ class SagaLog(Protocol):
     between processes must make :meth:`claim` atomic across them.
     """
 
-    def write(
-        self, saga: SagaRecord | None = None, step: StepRecord | None = None
-    ) -> None:
+    def write(self, saga: SagaRecord | None = None, step: StepRecord | None = None) -> None:
         """Insert or replace a saga and/or one of its steps, as one durable transaction."""
 
     def load(self, saga_id: str) -> tuple[SagaRecord, list[StepRecord]]:
@@ -36,9 +34,7 @@ class SagaLog(Protocol):
     def sagas(self, states: Collection[str] | None = None) -> list[SagaRecord]:
         """Every saga (or those in ``states``), oldest first."""
 
-    def claim(
-        self, saga_id: str, expected_owner: str, new_owner: str, now: float
-    ) -> bool:
+    def claim(self, saga_id: str, expected_owner: str, new_owner: str, now: float) -> bool:
         """Make ``new_owner`` the saga's owner if it still is ``expected_owner``."""
 
     def close(self) -> None:
@@ -63,9 +59,7 @@ def step_to_json(step: StepRecord) -> dict[str, object]:
         "state": step.state,
         "status": step.status,
         "compensation_arguments": (
-            None
-            if step.compensation_arguments is None
-            else dict(step.compensation_arguments)
+            None if step.compensation_arguments is None else dict(step.compensation_arguments)
         ),
         "compensation_key": step.compensation_key,
         "attempts": step.attempts,
@@ -112,9 +106,7 @@ class InMemorySagaLog:
         self._sagas: dict[str, SagaRecord] = {}
         self._steps: dict[str, dict[int, StepRecord]] = {}
 
-    def write(
-        self, saga: SagaRecord | None = None, step: StepRecord | None = None
-    ) -> None:
+    def write(self, saga: SagaRecord | None = None, step: StepRecord | None = None) -> None:
         with self._lock:
             if saga is not None:
                 self._sagas[saga.saga_id] = saga
@@ -133,14 +125,10 @@ class InMemorySagaLog:
 
     def sagas(self, states: Collection[str] | None = None) -> list[SagaRecord]:
         with self._lock:
-            found = [
-                s for s in self._sagas.values() if states is None or s.state in states
-            ]
+            found = [s for s in self._sagas.values() if states is None or s.state in states]
         return sorted(found, key=lambda s: (s.created_at, s.saga_id))
 
-    def claim(
-        self, saga_id: str, expected_owner: str, new_owner: str, now: float
-    ) -> bool:
+    def claim(self, saga_id: str, expected_owner: str, new_owner: str, now: float) -> bool:
         with self._lock:
             saga = self._sagas.get(saga_id)
             if saga is None or saga.owner != expected_owner:

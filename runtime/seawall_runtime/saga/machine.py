@@ -96,27 +96,18 @@ def _never_sent(error: BaseException) -> bool:
         return not error.sent
     if isinstance(error, CircuitOpen):
         return not error.attempts  # refused before a first attempt
-    return isinstance(
-        error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-    )
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 def status_of(reply: Reply) -> int | None:
     """The HTTP status a reply carries (an ``ApiError`` has one too), if any."""
-    status = (
-        reply.status
-        if isinstance(reply, StepResult)
-        else getattr(reply, "status", None)
-    )
+    status = reply.status if isinstance(reply, StepResult) else getattr(reply, "status", None)
     return status if isinstance(status, int) else None
 
 
 def replayed(reply: Reply) -> bool:
     """Whether the service says this answer is the stored one of an earlier request with the key."""
-    return (
-        isinstance(reply, StepResult)
-        and (reply.header(REPLAYED_HEADER) or "").lower() == "true"
-    )
+    return isinstance(reply, StepResult) and (reply.header(REPLAYED_HEADER) or "").lower() == "true"
 
 
 def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
@@ -140,10 +131,7 @@ def classify(reply: Reply, *, repeat: bool = False) -> tuple[Verdict, bool]:
         if 200 <= status < 300:
             return "succeeded", False
         if 400 <= status < 500 and replayed(reply):
-            return (
-                "failed",
-                False,
-            )  # the stored refusal: asking again gets the same answer
+            return "failed", False  # the stored refusal: asking again gets the same answer
         if 400 <= status < 500 and attempts <= 1 and not (repeat and status == 409):
             return "failed", status in TRANSIENT_STATUSES
         return "unknown", True
@@ -158,9 +146,7 @@ def describe(reply: Reply) -> str:
     if isinstance(reply, StepResult):
         return f"HTTP {reply.status}"
     text = f"{type(reply).__name__}: {reply}"
-    return (
-        text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 1] + "…"
-    )
+    return text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 1] + "…"
 
 
 def new_idempotency_key() -> str:
@@ -194,12 +180,7 @@ class SagaMachine:
     def pivot(self) -> StepRecord | None:
         """The step past which the saga can no longer be rolled back, if it was reached."""
         return next(
-            (
-                s
-                for s in self.steps
-                if s.compensation is None and s.state == "succeeded"
-            ),
-            None,
+            (s for s in self.steps if s.compensation is None and s.state == "succeeded"), None
         )
 
     def summaries(self) -> tuple[StepSummary, ...]:
@@ -226,9 +207,7 @@ class SagaMachine:
         saga that crashed after it without asking a person.
         """
         if self.saga.state != "running":
-            raise SagaStateError(
-                f"saga {self.saga.saga_id} is {self.saga.state}; no more steps"
-            )
+            raise SagaStateError(f"saga {self.saga.saga_id} is {self.saga.state}; no more steps")
         if self._blocked_by is not None:
             raise SagaStateError(
                 f"{self._blocked_by.label} may have been applied; the saga must roll back"
@@ -261,14 +240,9 @@ class SagaMachine:
             record, policy, schedule if forward_only else None
         )
         if isinstance(reply, StepResult) and record.state == "succeeded":
-            if (
-                record.compensation is not None
-                and record.compensation_arguments is None
-            ):
+            if record.compensation is not None and record.compensation_arguments is None:
                 self._blocked_by = record
-                raise CompensationUnavailable(
-                    f"{record.label} succeeded but {record.last_error}"
-                )
+                raise CompensationUnavailable(f"{record.label} succeeded but {record.last_error}")
             return reply
         failure = StepFailed(
             record, record.last_error or "failed", unknown=record.state == "unknown"
@@ -298,11 +272,7 @@ class SagaMachine:
         while True:
             attempt += 1
             reply: Reply = yield Invoke(
-                record.service,
-                record.operation,
-                record.arguments,
-                record.idempotency_key,
-                policy,
+                record.service, record.operation, record.arguments, record.idempotency_key, policy
             )
             verdict, transient = classify(reply, repeat=repeated or attempt > 1)
             conflicted = conflicted or status_of(reply) == 409
@@ -320,26 +290,20 @@ class SagaMachine:
                 ran_out = retry is not None and attempt >= retry.attempts
                 if verdict == "unknown" and conflicted and ran_out:
                     verdict, status = "failed", 409
-                record = replace(
-                    record, state=verdict, status=status, last_error=describe(reply)
-                )
+                record = replace(record, state=verdict, status=status, last_error=describe(reply))
                 self._put(record)
                 yield Persist(step=record)
                 return record, reply
             assert retry is not None
             yield Sleep(retry.delay(attempt, self._rng))
 
-    def _record_success(
-        self, record: StepRecord, result: StepResult
-    ) -> Program[StepRecord]:
+    def _record_success(self, record: StepRecord, result: StepResult) -> Program[StepRecord]:
         arguments: Arguments | None = None
         problem: str | None = None
         if record.compensation is not None:
             context = expressions.Context(record.arguments, result)
             try:
-                rendered = expressions.render(
-                    dict(record.compensation.arguments), context
-                )
+                rendered = expressions.render(dict(record.compensation.arguments), context)
                 assert isinstance(rendered, dict)
                 arguments = rendered
             except expressions.ExpressionError as error:
@@ -349,9 +313,7 @@ class SagaMachine:
             state="succeeded",
             status=result.status,
             compensation_arguments=arguments,
-            compensation_key=(
-                self._new_key() if record.compensation is not None else None
-            ),
+            compensation_key=self._new_key() if record.compensation is not None else None,
             last_error=problem,
         )
         self._put(record)
@@ -375,9 +337,7 @@ class SagaMachine:
         """The orchestration failed: undo what may have been applied, or explain why not."""
         pivot = self.pivot
         if pivot is not None:
-            failing = next(
-                (s for s in reversed(self.steps) if s.state != "succeeded"), None
-            )
+            failing = next((s for s in reversed(self.steps) if s.state != "succeeded"), None)
             return (
                 yield from self._attention(
                     f"failed after the pivot {pivot.label}, which cannot be undone",
@@ -387,11 +347,7 @@ class SagaMachine:
                 )
             )
         uncertain_pivot = next(
-            (
-                s
-                for s in self.steps
-                if s.compensation is None and s.state in ("started", "unknown")
-            ),
+            (s for s in self.steps if s.compensation is None and s.state in ("started", "unknown")),
             None,
         )
         if uncertain_pivot is not None:
@@ -405,27 +361,19 @@ class SagaMachine:
             )
         self._set_saga("compensating", {"cause": cause})
         yield Persist(saga=self.saga)
-        targets = [
-            s for s in reversed(self.steps) if s.state not in ("failed", "compensated")
-        ]
+        targets = [s for s in reversed(self.steps) if s.state not in ("failed", "compensated")]
         if self.options.parallel_compensations and len(targets) > 1:
             yield Parallel(tuple(self._compensate(s) for s in targets))
         else:
             for target in targets:
                 done = yield from self._compensate(target)
-                if (
-                    done.state != "compensated"
-                    and not self.options.continue_on_compensation_error
-                ):
+                if done.state != "compensated" and not self.options.continue_on_compensation_error:
                     break
         stuck = [s for s in self.steps if s.state == "compensation_failed"]
         if stuck:
             return (
                 yield from self._attention(
-                    f"the compensation of {stuck[-1].label} kept failing",
-                    stuck[-1],
-                    cause,
-                    error,
+                    f"the compensation of {stuck[-1].label} kept failing", stuck[-1], cause, error
                 )
             )
         self._set_saga("compensated", {"cause": cause})
@@ -433,18 +381,10 @@ class SagaMachine:
         return Compensated(self.saga.saga_id, cause, self.summaries(), error)
 
     def _attention(
-        self,
-        reason: str,
-        step: StepRecord | None,
-        cause: str | None,
-        error: BaseException | None,
+        self, reason: str, step: StepRecord | None, cause: str | None, error: BaseException | None
     ) -> Program[NeedsAttention]:
         last_error = step.last_error if step is not None else None
-        detail: dict[str, JSON] = {
-            "reason": reason,
-            "cause": cause,
-            "last_error": last_error,
-        }
+        detail: dict[str, JSON] = {"reason": reason, "cause": cause, "last_error": last_error}
         detail["step"] = None if step is None else step.index
         self._set_saga("needs_attention", detail)
         yield Persist(saga=self.saga)
@@ -473,9 +413,7 @@ class SagaMachine:
         while True:
             arguments = record.compensation_arguments
             if arguments is None:
-                record, arguments, final = yield from self._compensation_arguments(
-                    record
-                )
+                record, arguments, final = yield from self._compensation_arguments(record)
                 if final:
                     return record
             if arguments is not None:
@@ -489,21 +427,13 @@ class SagaMachine:
                 ):
                     return (yield from self._settle(record, "compensated", None))
                 _, transient = classify(reply, repeat=record.attempts > 0)
-                record = replace(
-                    record, attempts=record.attempts + 1, last_error=describe(reply)
-                )
+                record = replace(record, attempts=record.attempts + 1, last_error=describe(reply))
                 if not transient:
                     return (
-                        yield from self._settle(
-                            record, "compensation_failed", record.last_error
-                        )
+                        yield from self._settle(record, "compensation_failed", record.last_error)
                     )
             if record.attempts >= schedule.attempts:
-                return (
-                    yield from self._settle(
-                        record, "compensation_failed", record.last_error
-                    )
-                )
+                return (yield from self._settle(record, "compensation_failed", record.last_error))
             self._put(record)
             yield Persist(step=record)
             yield Sleep(schedule.delay(record.attempts, self._rng))
@@ -520,9 +450,7 @@ class SagaMachine:
         assert record.compensation is not None
         template = dict(record.compensation.arguments)
         if not expressions.needs_response(template):
-            rendered = expressions.render(
-                template, expressions.Context(record.arguments)
-            )
+            rendered = expressions.render(template, expressions.Context(record.arguments))
             assert isinstance(rendered, dict)
             return record, rendered, False
         if not record.idempotent:
@@ -530,11 +458,7 @@ class SagaMachine:
                 "its outcome is unknown, its compensation needs the response, and the"
                 " operation is not idempotent, so it cannot be asked again"
             )
-            return (
-                (yield from self._settle(record, "compensation_failed", reason)),
-                None,
-                True,
-            )
+            return (yield from self._settle(record, "compensation_failed", reason)), None, True
         # Ask again with the same idempotency key: the service answers the
         # original request (or applies it now), so the compensation is exact.
         reply: Reply = yield Invoke(
@@ -549,15 +473,9 @@ class SagaMachine:
                 )
             except expressions.ExpressionError as error:
                 reason = f"compensation arguments: {error}"
-                return (
-                    (yield from self._settle(record, "compensation_failed", reason)),
-                    None,
-                    True,
-                )
+                return (yield from self._settle(record, "compensation_failed", reason)), None, True
             assert isinstance(rendered, dict)
-            record = replace(
-                record, status=reply.status, compensation_arguments=rendered
-            )
+            record = replace(record, status=reply.status, compensation_arguments=rendered)
             self._put(record)
             yield Persist(step=record)
             return record, rendered, False
@@ -565,19 +483,13 @@ class SagaMachine:
         # was seen, a later reset or 5xx does not erase it.
         status = record.status if status_of(reply) != 409 else 409
         record = replace(
-            record,
-            attempts=record.attempts + 1,
-            status=status,
-            last_error=describe(reply),
+            record, attempts=record.attempts + 1, status=status, last_error=describe(reply)
         )
         # A refusal (a definite 4xx, or a 409 marked as replayed) means it was never
         # applied. An unmarked 409 may only mean "still in flight" — until the
         # retries run out with no answer contradicting it: then it is stored.
         refused = verdict == "failed" and not transient
-        if (
-            status == 409
-            and record.attempts >= self.options.compensation_retry.attempts
-        ):
+        if status == 409 and record.attempts >= self.options.compensation_retry.attempts:
             refused = True
         if refused:
             return (yield from self._settle(record, "compensated", None)), None, True
@@ -604,23 +516,15 @@ class SagaMachine:
         safe, so the service sees a repeat, never a new request.
         """
         if self.saga.state in ("completed", "compensated"):
-            raise SagaStateError(
-                f"saga {self.saga.saga_id} already ended {self.saga.state}"
-            )
+            raise SagaStateError(f"saga {self.saga.saga_id} already ended {self.saga.state}")
         if self.saga.state == "running" and self._ran_to_the_end():
-            return (
-                yield from self.complete()
-            )  # crashed between the last step and "completed"
+            return (yield from self.complete())  # crashed between the last step and "completed"
         for record in self.steps:
             if record.state == "compensation_failed":
                 self._put(replace(record, state="compensating", attempts=0))
         # An in-flight step without compensation may be the pivot: settle it first.
         for record in list(self.steps):
-            if (
-                record.state == "started"
-                and record.compensation is None
-                and record.idempotent
-            ):
+            if record.state == "started" and record.compensation is None and record.idempotent:
                 settled, _ = yield from self._drive_forward(
                     record, None, self.options.forward_retry, repeated=True
                 )
@@ -671,9 +575,7 @@ class SagaMachine:
         self.steps[record.index] = record
 
     def _set_saga(self, state: Any, detail: Mapping[str, JSON]) -> None:
-        self.saga = replace(
-            self.saga, state=state, detail=dict(detail), updated_at=self._clock()
-        )
+        self.saga = replace(self.saga, state=state, detail=dict(detail), updated_at=self._clock())
 
 
 class SagaWarning(UserWarning):

@@ -16,9 +16,7 @@ from typing import Literal, Union
 JSON = Union[None, bool, int, float, str, list["JSON"], dict[str, "JSON"]]
 """A JSON value as the standard library's ``json`` module reads it."""
 
-JSONLike = Union[
-    None, bool, int, float, str, Sequence["JSONLike"], Mapping[str, "JSONLike"]
-]
+JSONLike = Union[None, bool, int, float, str, Sequence["JSONLike"], Mapping[str, "JSONLike"]]
 """A JSON value as accepted from callers: any mappings and sequences will do."""
 
 Arguments = Mapping[str, JSONLike]
@@ -109,9 +107,7 @@ class RetrySchedule:
         if self.attempts < 1:
             raise ValueError("RetrySchedule.attempts must be at least 1")
         if not (self.initial > 0 and math.isfinite(self.initial)):
-            raise ValueError(
-                "RetrySchedule.initial must be a positive number of seconds"
-            )
+            raise ValueError("RetrySchedule.initial must be a positive number of seconds")
         if self.multiplier < 1:
             raise ValueError("RetrySchedule.multiplier must be at least 1")
         if self.max_delay < self.initial:
@@ -119,9 +115,7 @@ class RetrySchedule:
 
     def delay(self, failed_attempts: int, rng: random.Random) -> float:
         """Seconds to wait after ``failed_attempts`` failures (1 = after the first)."""
-        ceiling = min(
-            self.max_delay, self.initial * self.multiplier ** (failed_attempts - 1)
-        )
+        ceiling = min(self.max_delay, self.initial * self.multiplier ** (failed_attempts - 1))
         return rng.uniform(0.0, ceiling)
 
 
@@ -148,12 +142,8 @@ StepState = Literal[
     "compensation_failed",
 ]
 
-SagaState = Literal[
-    "running", "compensating", "completed", "compensated", "needs_attention"
-]
-FINISHED_STATES: frozenset[str] = frozenset(
-    {"completed", "compensated", "needs_attention"}
-)
+SagaState = Literal["running", "compensating", "completed", "compensated", "needs_attention"]
+FINISHED_STATES: frozenset[str] = frozenset({"completed", "compensated", "needs_attention"})
 
 
 @dataclass(frozen=True)

@@ -93,12 +93,9 @@ class SqliteSagaLog:
                 if not tables:
                     for statement in filter(str.strip, _SCHEMA.split(";")):
                         connection.execute(statement)
+                    connection.execute("INSERT INTO meta VALUES ('application', ?)", (APPLICATION,))
                     connection.execute(
-                        "INSERT INTO meta VALUES ('application', ?)", (APPLICATION,)
-                    )
-                    connection.execute(
-                        "INSERT INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),),
+                        "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                     )
                 elif "meta" not in tables:
                     raise self._fail(
@@ -117,9 +114,7 @@ class SqliteSagaLog:
         except OSError as error:
             raise self._fail(f"cannot be read ({error.strerror or error})") from None
         if header and header != _SQLITE_MAGIC:
-            raise self._fail(
-                "not an SQLite database (wrong file header); it was left untouched"
-            )
+            raise self._fail("not an SQLite database (wrong file header); it was left untouched")
 
     def _check_meta(self, connection: sqlite3.Connection) -> None:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
@@ -139,10 +134,7 @@ class SqliteSagaLog:
         if self._held is not None and self._held[0] == os.getpid():
             return self._held[1]
         connection = sqlite3.connect(
-            self.path,
-            timeout=_BUSY_TIMEOUT_SECONDS,
-            isolation_level=None,
-            check_same_thread=False,
+            self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")
@@ -172,9 +164,7 @@ class SqliteSagaLog:
 
     # -- the SagaLog protocol ---------------------------------------------------
 
-    def write(
-        self, saga: SagaRecord | None = None, step: StepRecord | None = None
-    ) -> None:
+    def write(self, saga: SagaRecord | None = None, step: StepRecord | None = None) -> None:
         with self._guard(), self._transaction() as connection:
             if saga is not None:
                 connection.execute(
@@ -198,9 +188,7 @@ class SqliteSagaLog:
     def load(self, saga_id: str) -> tuple[SagaRecord, list[StepRecord]]:
         with self._guard():
             connection = self._connection()
-            row = connection.execute(
-                "SELECT * FROM sagas WHERE saga_id = ?", (saga_id,)
-            ).fetchone()
+            row = connection.execute("SELECT * FROM sagas WHERE saga_id = ?", (saga_id,)).fetchone()
             if row is None:
                 raise self._fail(f"no saga {saga_id!r}")
             rows = connection.execute(
@@ -226,9 +214,7 @@ class SqliteSagaLog:
             )
         return [self._saga(row) for row in rows]
 
-    def claim(
-        self, saga_id: str, expected_owner: str, new_owner: str, now: float
-    ) -> bool:
+    def claim(self, saga_id: str, expected_owner: str, new_owner: str, now: float) -> bool:
         with self._guard(), self._transaction() as connection:
             changed = connection.execute(
                 "UPDATE sagas SET owner = ?, updated_at = ? WHERE saga_id = ? AND owner = ?",
@@ -248,18 +234,10 @@ class SqliteSagaLog:
         saga_id, name, state, owner, created_at, updated_at, detail = row
         try:
             return SagaRecord(
-                saga_id,
-                name,
-                saga_state(state),
-                owner,
-                created_at,
-                updated_at,
-                json.loads(detail),
+                saga_id, name, saga_state(state), owner, created_at, updated_at, json.loads(detail)
             )
         except (ValueError, TypeError) as error:
-            raise self._fail(
-                f"saga {saga_id!r} has an unreadable record ({error})"
-            ) from None
+            raise self._fail(f"saga {saga_id!r} has an unreadable record ({error})") from None
 
     def _step(self, saga_id: str, index: int, data: str) -> StepRecord:
         try:
