@@ -34,15 +34,16 @@ HERE = Path(__file__).resolve()
 WARM_UP = 50
 FEW = 20
 #: (label, child variant, the bare variant it is measured against)
-CONTENDERS = [
+IN_PROCESS = [
     ("bare httpx, GET", "bare", None),
     ("bare httpx, GET + key header", "bare-keyed", None),
     ("runtime, GET", "runtime", "bare"),
     ("runtime, GET + idempotency key", "runtime-keyed", "bare-keyed"),
 ]
+LOOPBACK = [("bare httpx, GET", "bare", None), ("runtime, GET", "runtime", "bare")]
 
 
-def child(variant: str, calls: int) -> None:
+def child(variant: str, calls: int, url: str | None) -> None:
     """Make ``calls`` calls of one contender (after a warm-up), then say how many."""
     import uuid
 
@@ -52,10 +53,12 @@ def child(variant: str, calls: int) -> None:
     from runtime_overhead import KEYED, PLAIN, RESILIENT, answer
     from seawall_runtime import Operation, ResilientClient
 
-    transport = httpx.MockTransport(answer)
-    bare = httpx.Client(base_url="http://bench.test", transport=transport)
+    # A server's URL, or the in-process transport.
+    transport = httpx.MockTransport(answer) if url is None else None
+    base_url = url or "http://bench.test"
+    bare = httpx.Client(base_url=base_url, transport=transport)
     runtime = ResilientClient(
-        http=httpx.Client(base_url="http://bench.test", transport=transport), **RESILIENT
+        http=httpx.Client(base_url=base_url, transport=transport), **RESILIENT
     )
 
     def bare_call(with_key: bool) -> None:
@@ -79,8 +82,9 @@ def child(variant: str, calls: int) -> None:
     print(f"{variant}: {calls} calls after {WARM_UP} to warm up")
 
 
-def instructions(valgrind: str, variant: str, calls: int) -> int:
-    """Instructions valgrind counts for a child process making ``calls`` calls."""
+def instructions(valgrind: str, variant: str, calls: int, url: str | None = None) -> int:
+    """Instructions valgrind counts for a child process making ``calls`` calls
+    (to the server at ``url``, else in-process)."""
     done = subprocess.run(
         [
             valgrind,
@@ -92,6 +96,7 @@ def instructions(valgrind: str, variant: str, calls: int) -> int:
             variant,
             "--calls",
             str(calls),
+            *(["--url", url] if url is not None else []),
         ],
         capture_output=True,
         text=True,
@@ -105,29 +110,21 @@ def instructions(valgrind: str, variant: str, calls: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_call(valgrind: str, variant: str, calls: int) -> float:
+def per_call(valgrind: str, variant: str, calls: int, url: str | None) -> float:
     with ThreadPoolExecutor(2) as pool:  # the two runs of a contender side by side
-        few, many = pool.map(lambda n: instructions(valgrind, variant, n), (FEW, FEW + calls))
+        few, many = pool.map(lambda n: instructions(valgrind, variant, n, url), (FEW, FEW + calls))
     return (many - few) / calls
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=1000, help="calls counted per contender")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.calls)
-        return
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        print("valgrind is not installed: no instruction counts")
-        return
-    print(f"instructions per call (valgrind callgrind), {args.calls} calls counted per contender")
-    print("in-process transport, sync; runtime with every policy on, no failures\n")
+def table(
+    valgrind: str,
+    contenders: list[tuple[str, str, str | None]],
+    calls: int,
+    url: str | None,
+) -> None:
     counts: dict[str, float] = {}
-    for label, variant, baseline in CONTENDERS:
-        counts[variant] = per_call(valgrind, variant, args.calls)
+    for label, variant, baseline in contenders:
+        counts[variant] = per_call(valgrind, variant, calls, url)
         line = f"{label:<32} {counts[variant] / 1000:8.1f}k"
         if baseline is not None:
             extra = counts[variant] - counts[baseline]
@@ -135,6 +132,30 @@ def main() -> None:
                 f"   extra {extra / 1000:+7.1f}k   ratio {counts[variant] / counts[baseline]:5.3f}"
             )
         print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=1000, help="calls counted per contender")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.calls, args.url)
+        return
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("valgrind is not installed: no instruction counts")
+        return
+    print(f"instructions per call (valgrind callgrind), {args.calls} calls counted per contender")
+    print("sync; runtime with every policy on, no failures\n")
+    print("in-process transport:")
+    table(valgrind, IN_PROCESS, args.calls, None)
+    print("\nloopback server (the client's process only; the server's work is not counted):")
+    import _peers
+
+    with _peers.Service() as service:
+        table(valgrind, LOOPBACK, max(args.calls // 4, 1), service.url)
 
 
 if __name__ == "__main__":
