@@ -3,7 +3,8 @@
 Closed: calls pass; outcomes land in a sliding time window. When the window
 holds at least ``minimum_calls`` calls and the share of failures reaches
 ``failure_ratio``, the breaker opens. The window is kept as counts in
-``WINDOW_BUCKETS`` time buckets (as resilience4j does), so its memory does not
+``WINDOW_BUCKETS`` time buckets (as resilience4j does; a call at ``now`` falls
+in bucket ``now // (window / WINDOW_BUCKETS)``), so its memory does not
 grow with the call rate: it holds the current bucket and the ones before it,
 so a call leaves it between 95 % and 100 % of ``window`` after it ended. Open: calls are refused until
 ``open_for`` has passed, then the breaker is half-open and lets up to
@@ -97,8 +98,9 @@ class CircuitBreaker:
     def acquire(self) -> Permit | None:
         """A permit for one call, or ``None`` when the call must fail fast."""
         # Closed is the common state: read without the lock (attribute reads are
-        # atomic). A permit read just before the breaker opens belongs to the
-        # old generation, so its outcome is ignored like any other late call.
+        # atomic). Racing a change of state (closed → open, or half-open →
+        # closed), the permit read may be of the generation before: its
+        # outcome is then ignored, like that of any call that began before.
         permit: Permit | None = self._closed_permit
         unlocked_state = self._state
         if unlocked_state == "closed":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from seawall_runtime.policies import Policy
@@ -53,9 +53,6 @@ class Operation:
     idempotent: bool | None = None
     idempotency_key_header: str | None = None
     policy: Policy | None = None
-    # Whether repeating is safe without a key: ``idempotent``, else the method's
-    # meaning. Worked out once, as every call asks.
-    safe_to_repeat: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -70,9 +67,9 @@ class Operation:
             )
         if self.policy is not None and not isinstance(self.policy, Policy):
             raise ValueError(f"Operation.policy must be a Policy (got {self.policy!r})")
-        safe = self.idempotent if self.idempotent is not None else is_idempotent_method(self.method)
-        object.__setattr__(self, "safe_to_repeat", safe)
 
-    def is_idempotent(self, *, has_key: bool = False) -> bool:
+    def is_idempotent(self, has_key: bool = False) -> bool:
         """Whether repeating this operation is safe (declared, by key, or by method)."""
-        return has_key or self.safe_to_repeat
+        if self.idempotent is not None:
+            return self.idempotent or has_key
+        return has_key or self.method in IDEMPOTENT_METHODS  # upper case since __post_init__

@@ -26,10 +26,7 @@ _BODY_HEADERS: Final = ("content-length", "content-type", "transfer-encoding")
 
 
 def translate(
-    exc: httpx.TransportError | httpx.DecodingError,
-    label: str,
-    *,
-    answered: bool = False,
+    exc: httpx.TransportError | httpx.DecodingError, label: str, *, answered: bool = False
 ) -> SeawallError | None:
     """The runtime's error for an httpx error; ``None`` for errors that are the
     caller's mistake (bad URL scheme), which propagate as they are.
@@ -67,15 +64,16 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
 def origin(url: httpx.URL) -> str:
-    """scheme://host:port, the key for per-host breakers and budgets (an
-    internationalised host in its ASCII form, as it goes on the wire)."""
+    """scheme://host:port, the key for per-host breakers and budgets."""
     try:
         # httpx keeps the parsed parts here; the public properties (below) give
         # the same values at four times the cost, and every call asks.
         parts = url._uri_reference
         scheme, host, port = parts.scheme, parts.host, parts.port
     except AttributeError:  # an httpx that keeps its parts elsewhere
-        scheme, host, port = url.scheme, url.raw_host.decode("ascii"), url.port
+        scheme, host, port = url.scheme, url.host, url.port
+    if host.startswith("xn--"):
+        host = url.host  # an internationalised name, as httpx spells it (Unicode)
     return f"{scheme}://{host}:{port or _DEFAULT_PORTS.get(scheme, 0)}"
 
 
@@ -184,15 +182,22 @@ class BodyReader:
         self._size = 0
 
     def read_already(self) -> bool:
-        """Whether httpx read the whole body when it made the response (an
+        """Whether httpx stored the whole body when it made the response (an
         in-memory response, as mock transports give): then there is nothing
-        to stream or time, and the limit is checked on what is there."""
+        to stream, and the limit and the deadline are checked on what is there.
+        ``False`` (stream it) for anything else, including a stream that
+        something else consumed: the stream path then fails and closes it."""
         response = self._response
-        if not response.is_stream_consumed:
+        if not response.is_stream_consumed:  # the usual case, asked first: no exception
             return False
-        size = len(response.content)
+        try:
+            size = len(response.content)
+        except httpx.ResponseNotRead:
+            return False
         if self._limit is not None and size > self._limit:
             raise self._too_large(size)
+        if size:  # as the stream path does for each chunk that arrives
+            self._check_deadline()
         return True
 
     def feed(self, chunk: bytes) -> None:
@@ -202,9 +207,12 @@ class BodyReader:
                 raise self._too_large(self._size)
             if len(self._chunks) == 1:
                 self._check_declared_length(self._limit)
+        self._check_deadline()
+        self._chunks.append(chunk)
+
+    def _check_deadline(self) -> None:
         if self._deadline is not None and self._clock.now() > self._deadline:
             raise RequestTimeout(f"{self._label}: attempt timed out while reading the body")
-        self._chunks.append(chunk)
 
     def _check_declared_length(self, limit: int) -> None:
         """Refuse a body whose Content-Length is past the limit before reading on.

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from seawall_runtime import AsyncResilientClient, Policy, ResilientClient, ResponseTooLarge
+from seawall_runtime import (
+    AsyncResilientClient,
+    FakeClock,
+    Policy,
+    RequestTimeout,
+    ResilientClient,
+    ResponseTooLarge,
+    TimeoutPolicy,
+)
 
 CHUNK = b"x" * 1024
 
@@ -72,6 +80,7 @@ def test_a_body_within_the_limit_is_read_whole() -> None:
 def test_a_body_httpx_read_when_making_the_response_is_not_read_again() -> None:
     """In-memory responses come already read: the runtime hands the same bytes
     on (sync and async) and still holds them to the limit."""
+
     async def answer_async(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"z" * 900)
 
@@ -92,3 +101,55 @@ def test_a_body_httpx_read_when_making_the_response_is_not_read_again() -> None:
     assert asyncio.run(call_async(900)) == b"z" * 900
     with pytest.raises(ResponseTooLarge, match="900\\+ bytes exceeds the limit of 899"):
         asyncio.run(call_async(899))
+
+
+class ClosableBody(httpx.SyncByteStream):
+    """A streamed body that records whether it was closed (its connection freed)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield CHUNK
+        yield CHUNK
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_stream_a_hook_consumed_fails_and_is_closed() -> None:
+    """httpx marks a stream consumed as soon as anything reads it raw: that is
+    no stored body, so the runtime takes the stream path, which fails (the
+    body is gone) and closes the response."""
+    body = ClosableBody()
+
+    def peek(response: httpx.Response) -> None:
+        for _ in response.iter_raw():
+            break
+
+    http = httpx.Client(
+        base_url="http://api.test",
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, stream=body)),
+        event_hooks={"response": [peek]},
+    )
+    with ResilientClient(http=http, policy=Policy(retry=None)) as client:
+        with pytest.raises(httpx.StreamConsumed):
+            client.request("GET", "/peeked")
+    assert body.closed
+
+
+def test_a_body_httpx_read_in_memory_after_the_attempt_timeout_is_a_timeout() -> None:
+    clock = FakeClock()
+
+    def late(request: httpx.Request) -> httpx.Response:
+        clock.advance(3.0)
+        return httpx.Response(200, content=b"late")
+
+    with ResilientClient(
+        "http://api.test",
+        transport=httpx.MockTransport(late),
+        clock=clock,
+        policy=Policy(timeout=TimeoutPolicy(attempt=1.0), retry=None),
+    ) as client:
+        with pytest.raises(RequestTimeout, match="attempt timed out while reading the body"):
+            client.request("GET", "/late")

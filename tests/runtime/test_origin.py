@@ -1,5 +1,6 @@
 """origin(): the key of per-host breakers and budgets, read from httpx's
-parsed URL, or from the public properties where an httpx keeps it elsewhere."""
+parsed URL, or from the public properties where an httpx keeps it elsewhere;
+an internationalised host is keyed in Unicode, as httpx's ``host`` gives it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import cast
 import httpx
 import pytest
 
+from seawall_runtime import ResilientClient
 from seawall_runtime.transport import origin
 
 CASES = [
@@ -17,7 +19,8 @@ CASES = [
     ("http://EXAMPLE.com:8080/", "http://example.com:8080"),
     ("http://user:secret@example.com/", "http://example.com:80"),
     ("http://[::1]:9000/", "http://::1:9000"),
-    ("https://münchen.de/", "https://xn--mnchen-3ya.de:443"),
+    ("https://münchen.de/", "https://münchen.de:443"),
+    ("https://xn--mnchen-3ya.de/", "https://münchen.de:443"),  # one host, one key
 ]
 
 
@@ -26,7 +29,7 @@ class PublicPartsOnly:
 
     def __init__(self, url: httpx.URL) -> None:
         self.scheme = url.scheme
-        self.raw_host = url.raw_host
+        self.host = url.host
         self.port = url.port
 
 
@@ -39,3 +42,10 @@ def test_origin_is_scheme_host_and_port(url: str, expected: str) -> None:
 def test_origin_from_public_properties_is_the_same(url: str, expected: str) -> None:
     public = cast(httpx.URL, PublicPartsOnly(httpx.URL(url)))
     assert origin(public) == expected
+
+
+def test_a_client_keys_its_breaker_by_the_unicode_host() -> None:
+    answer = httpx.MockTransport(lambda request: httpx.Response(200))
+    with ResilientClient("https://münchen.de", transport=answer) as client:
+        client.request("GET", "/x")
+    assert list(client.circuit_breakers) == ["https://münchen.de:443"]

@@ -1,5 +1,6 @@
 """The per-call value objects keep dataclass semantics although they are
-built through their slots (seawall_runtime._slots)."""
+built through their slots (seawall_runtime._slots); the controller's actions
+are plain messages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pickle
 import httpx
 import pytest
 
-from seawall_runtime import Attempt, Outcome
+from seawall_runtime import Attempt, Fail, Finish, Outcome, RequestTimeout, Send, Sleep
 
 RESPONSE = httpx.Response(200)
 FIRST = Attempt(1, 503, None, 0.25, 0.5)
@@ -62,3 +63,14 @@ def test_replace_and_pickle_round_trip() -> None:
     outcome = Outcome(None, {"cached": True}, True, "k", (FIRST, later))
     assert pickle.loads(pickle.dumps(outcome)) == outcome
     assert outcome.status is None and Outcome(RESPONSE, None, False, None, ()).status == 200
+
+
+def test_actions_are_plain_messages_equal_by_value() -> None:
+    outcome = Outcome(None, 1, True, None, ())
+    assert Send(attempt=1, timeout=5.0, connect_timeout=2.0) == Send(1, 5.0, 2.0)
+    assert Send(1, 5.0, 2.0) != Send(2, 5.0, 2.0)
+    assert Sleep(0.5) == Sleep(seconds=0.5) and Finish(outcome) == Finish(outcome=outcome)
+    error = RequestTimeout("slow")
+    assert Fail(error).error is error
+    assert repr(Send(1, None, None)) == "Send(attempt=1, timeout=None, connect_timeout=None)"
+    assert not hasattr(Send(1, None, None), "__dict__")  # slotted: one small object per attempt
