@@ -15,3 +15,9 @@ def anyio_backend() -> str:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Which client a test drives: ``ResilientClient`` or ``AsyncResilientClient``."""
+    return str(request.param)

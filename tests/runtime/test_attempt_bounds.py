@@ -37,11 +37,6 @@ Handler = Callable[[httpx.Request], httpx.Response]
 NO_WAIT = RetryPolicy(attempts=3)
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 class Driven:
     """One sync or async client over ``handler``, called the same way either way:
     each call runs to completion (the async one in its own event loop, which an

@@ -45,11 +45,6 @@ def server() -> Iterator[FaultServer]:
     running.stop()
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def call(mode: str, base_url: str, method: str, path: str, **options: Any) -> Outcome:
     """One call through a fresh client of the given kind."""
     kwargs = {k: options.pop(k) for k in CALL_ARGS if k in options}

@@ -29,11 +29,6 @@ BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
 SECRET = "Bearer only-for-api.test"
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def send(
     mode: str, handler: Handler, method: str, url: str, *, policy: Policy | None = None, **kw: Any
 ) -> Outcome:

@@ -52,11 +52,6 @@ SCENARIOS: dict[str, tuple[int | Exception, type[Exception] | None]] = {
 }
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def call(mode: str, scenario: str, ended: list[AttemptEnded]) -> Outcome | SeawallError:
     """One GET of URL that the host answers as ``scenario`` says."""
     answer, _ = SCENARIOS[scenario]
