@@ -13,9 +13,7 @@ of start-up. Contenders, all on an in-process transport (``MockTransport``):
   declares the key header (the runtime makes and sets the key).
 
 Prints instructions per call and the runtime's extra over the bare call with
-the same headers, for each build of the runtime there is (the source, and
-the mypyc-compiled build once ``./dev compile`` has made it; see
-_runtime_build.py). Needs valgrind; without it, says so and exits.
+the same headers. Needs valgrind; without it, says so and exits.
 
 Usage: python benchmarks/runtime_instructions.py [--calls N]
 """
@@ -23,6 +21,7 @@ Usage: python benchmarks/runtime_instructions.py [--calls N]
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -32,21 +31,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-sys.path.insert(0, str(HERE.parent))
-
-import _runtime_build  # noqa: E402
-
 WARM_UP = 50
 FEW = 20
-#: (label, child variant, the bare variant it is measured against); the
-#: runtime's rows are repeated for each build, "{build}" naming it.
+#: (label, child variant, the bare variant it is measured against)
 IN_PROCESS = [
     ("bare httpx, GET", "bare", None),
     ("bare httpx, GET + key header", "bare-keyed", None),
-    ("runtime ({build}), GET", "runtime", "bare"),
-    ("runtime ({build}), GET + idempotency key", "runtime-keyed", "bare-keyed"),
+    ("runtime, GET", "runtime", "bare"),
+    ("runtime, GET + idempotency key", "runtime-keyed", "bare-keyed"),
 ]
-LOOPBACK = [("bare httpx, GET", "bare", None), ("runtime ({build}), GET", "runtime", "bare")]
+LOOPBACK = [("bare httpx, GET", "bare", None), ("runtime, GET", "runtime", "bare")]
 
 
 def child(variant: str, calls: int, url: str | None) -> None:
@@ -85,20 +79,12 @@ def child(variant: str, calls: int, url: str | None) -> None:
     call = calls_by_variant[variant]
     for _ in range(WARM_UP + calls):
         call()
-    print(
-        f"{variant}: {calls} calls after {WARM_UP} to warm up; runtime: {_runtime_build.imported()}"
-    )
+    print(f"{variant}: {calls} calls after {WARM_UP} to warm up")
 
 
-def instructions(
-    valgrind: str,
-    variant: str,
-    calls: int,
-    url: str | None = None,
-    build: Path = _runtime_build.SOURCE,
-) -> int:
+def instructions(valgrind: str, variant: str, calls: int, url: str | None = None) -> int:
     """Instructions valgrind counts for a child process making ``calls`` calls
-    (to the server at ``url``, else in-process) through the runtime ``build``."""
+    (to the server at ``url``, else in-process)."""
     done = subprocess.run(
         [
             valgrind,
@@ -115,7 +101,7 @@ def instructions(
         capture_output=True,
         text=True,
         # One hash seed for every run: dict layouts, and so counts, repeat.
-        env={**_runtime_build.environment(build), "PYTHONHASHSEED": "0"},
+        env={**os.environ, "PYTHONHASHSEED": "0"},
         check=False,
     )
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
@@ -124,11 +110,9 @@ def instructions(
     return int(found.group(1).replace(",", ""))
 
 
-def per_call(valgrind: str, variant: str, calls: int, url: str | None, build: Path) -> float:
+def per_call(valgrind: str, variant: str, calls: int, url: str | None) -> float:
     with ThreadPoolExecutor(2) as pool:  # the two runs of a contender side by side
-        few, many = pool.map(
-            lambda n: instructions(valgrind, variant, n, url, build), (FEW, FEW + calls)
-        )
+        few, many = pool.map(lambda n: instructions(valgrind, variant, n, url), (FEW, FEW + calls))
     return (many - few) / calls
 
 
@@ -140,15 +124,14 @@ def table(
 ) -> None:
     counts: dict[str, float] = {}
     for label, variant, baseline in contenders:
-        builds = _runtime_build.present() if baseline is not None else [("", _runtime_build.SOURCE)]
-        for name, build in builds:
-            count = per_call(valgrind, variant, calls, url, build)
-            counts.setdefault(variant, count)  # the bare rows, the runtime's baselines
-            line = f"{label.format(build=name):<44} {count / 1000:8.1f}k"
-            if baseline is not None:
-                extra = count - counts[baseline]
-                line += f"   extra {extra / 1000:+7.1f}k   ratio {count / counts[baseline]:5.3f}"
-            print(line)
+        counts[variant] = per_call(valgrind, variant, calls, url)
+        line = f"{label:<32} {counts[variant] / 1000:8.1f}k"
+        if baseline is not None:
+            extra = counts[variant] - counts[baseline]
+            line += (
+                f"   extra {extra / 1000:+7.1f}k   ratio {counts[variant] / counts[baseline]:5.3f}"
+            )
+        print(line)
 
 
 def main() -> None:
@@ -165,10 +148,7 @@ def main() -> None:
         print("valgrind is not installed: no instruction counts")
         return
     print(f"instructions per call (valgrind callgrind), {args.calls} calls counted per contender")
-    print("sync; runtime with every policy on, no failures")
-    if len(_runtime_build.present()) == 1:
-        print("(no compiled build of the runtime: ./dev compile makes it)")
-    print()
+    print("sync; runtime with every policy on, no failures\n")
     print("in-process transport:")
     table(valgrind, IN_PROCESS, args.calls, None)
     print("\nloopback server (the client's process only; the server's work is not counted):")

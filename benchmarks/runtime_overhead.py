@@ -15,10 +15,6 @@ median time per call, the extra per call and the ratio, for two calls:
 If tenacity or pybreaker are installed, prints the same for simple wrappers
 around bare httpx, as a reference.
 
-Measures each build of the runtime there is, one child process each (see
-_runtime_build.py): the source, and the mypyc-compiled build once
-``./dev compile`` has made it. The in-process aim is for the compiled build.
-
 Usage: python benchmarks/runtime_overhead.py [--calls N] [--rounds R]
 """
 
@@ -27,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -37,12 +32,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 
 import _peers  # noqa: E402
-import _runtime_build  # noqa: E402
-
-_runtime_build.select()
 
 from seawall_runtime import (  # noqa: E402
     AsyncResilientClient,
@@ -278,27 +270,12 @@ def run_transport(
         )
 
 
-def each_build() -> None:
-    """Run this script once per runtime build, in a child process each."""
-    builds = _runtime_build.present()
-    for index, (name, build) in enumerate(builds):
-        print(f"{chr(10) if index else ''}=== runtime build: {name} ===", flush=True)
-        command = [sys.executable, __file__, *sys.argv[1:]]
-        subprocess.run(command, env=_runtime_build.environment(build), check=True)
-    if len(builds) == 1:
-        print("\n(no compiled build: ./dev compile makes it; the in-process aim is for it)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls per round (in-process)")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    if not _runtime_build.chosen():
-        each_build()
-        return
     calls, rounds = args.calls, args.rounds
-    print(f"runtime: {_runtime_build.imported()}")
     print(f"median per call over {rounds} interleaved rounds; all policies on, no failures")
     print("extra: median of the rounds' paired differences; ratio: 1 + extra / bare")
     print("in-process: CPU time of the calling thread; loopback: wall-clock time, then")

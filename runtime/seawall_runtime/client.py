@@ -405,15 +405,11 @@ class AsyncResilientClient(_ClientBase[httpx.AsyncClient, httpx.AsyncBaseTranspo
                 answered = True
                 body = BodyReader(response, core.max_response_bytes, deadline, core.clock, label)
                 if not body.read_already():
-                    # Not try/finally: compiled by mypyc, a finally that awaits
-                    # raised the last attempt's error again after a clean read.
                     try:
                         async for chunk in response.aiter_bytes():
                             body.feed(chunk)
-                    except BaseException:
+                    finally:
                         await response.aclose()
-                        raise
-                    await response.aclose()
                     body.finish(response)
                 follow = same_origin_redirect(request, response)
                 if follow is None:
