@@ -1,13 +1,13 @@
-"""Immutable value objects made on every call, cheaply.
+"""Value objects made on every call, cheaply.
 
 A frozen dataclass stores each field through ``object.__setattr__`` (its own
 ``__setattr__`` refuses), which costs more than the rest of making the
-object; compiled by mypyc, it still goes through the same Python-level
-``__init__``. The few classes made per call or per attempt instead keep their
-fields in private slots behind read-only properties: plain stores to make,
-no setter to misuse, and native attribute access when compiled. This base
-gives them value equality, a hash, a repr and pickling from ``_values()``,
-the fields in the order that ``_names`` names them.
+object. The few classes made per call or per attempt are plain slotted
+classes instead: ``Attempt`` and ``Outcome`` keep their fields in private
+slots behind read-only properties (immutable, no setter to misuse), the
+controller's single-use actions in public slots. This base gives them value
+equality, a hash, a repr and pickling from ``_values()``, the fields in the
+order that ``_names`` names them.
 """
 
 from __future__ import annotations

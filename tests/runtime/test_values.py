@@ -1,6 +1,5 @@
 """The per-call value objects (seawall_runtime._value): immutable results
-and plain action messages, equal by value, with the same behaviour whether the
-runtime runs from source or compiled."""
+and plain action messages, equal by value."""
 
 from __future__ import annotations
 
