@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import TYPE_CHECKING, Any, Final, Literal, Union
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Union
 
-from seawall_runtime._value import Value
 from seawall_runtime.backoff import next_delay
 from seawall_runtime.breaker import CircuitBreaker, Permit, counts_as_failure
 from seawall_runtime.budget import RetryBudget
@@ -46,68 +46,44 @@ from seawall_runtime.hooks import (
     logger,
 )
 from seawall_runtime.outcome import Attempt, Outcome, StopReason
-from seawall_runtime.policies import STATUS_CLASSES, Policy
+from seawall_runtime.policies import Policy, status_matches
 from seawall_runtime.retry_after import parse_retry_after
 
 if TYPE_CHECKING:
     import httpx
 
 
-# The actions are single-use messages from the controller to its driver,
-# made on every call: plain values (see seawall_runtime._value), equal by value.
-class Send(Value):
+# The actions are messages from the controller to its driver, used once: not
+# frozen, as freezing would double the cost of the two made on every call.
+@dataclass(slots=True)
+class Send:
     """Make attempt number ``attempt``; ``timeout`` bounds it (``None``: the
     HTTP client's own timeouts), ``connect_timeout`` bounds connecting."""
 
-    __slots__ = ("attempt", "timeout", "connect_timeout")
-    _names = ("attempt", "timeout", "connect_timeout")
-
-    def __init__(self, attempt: int, timeout: float | None, connect_timeout: float | None) -> None:
-        self.attempt = attempt
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout
-
-    def _values(self) -> tuple[Any, ...]:
-        return (self.attempt, self.timeout, self.connect_timeout)
+    attempt: int
+    timeout: float | None
+    connect_timeout: float | None
 
 
-class Sleep(Value):
+@dataclass(slots=True)
+class Sleep:
     """Wait ``seconds`` before the next attempt, then call ``resume()``."""
 
-    __slots__ = ("seconds",)
-    _names = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def _values(self) -> tuple[Any, ...]:
-        return (self.seconds,)
+    seconds: float
 
 
-class Finish(Value):
+@dataclass(slots=True)
+class Finish:
     """The call is over with an answer."""
 
-    __slots__ = ("outcome",)
-    _names = ("outcome",)
-
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-
-    def _values(self) -> tuple[Any, ...]:
-        return (self.outcome,)
+    outcome: Outcome
 
 
-class Fail(Value):
+@dataclass(slots=True)
+class Fail:
     """The call is over without an answer: raise ``error``."""
 
-    __slots__ = ("error",)
-    _names = ("error",)
-
-    def __init__(self, error: SeawallError) -> None:
-        self.error = error
-
-    def _values(self) -> tuple[Any, ...]:
-        return (self.error,)
+    error: SeawallError
 
 
 Action = Union[Send, Sleep, Finish, Fail]
@@ -430,15 +406,6 @@ class CallController:
         if self._breaker is not None and self._permit is not None:
             self._breaker.release(self._permit)
             self._permit = None
-
-
-# Status class names by hundreds digit, looked up rather than formatted per response.
-_CLASS_OF_HUNDREDS: Final = {int(name[0]): name for name in STATUS_CLASSES}
-
-
-def status_matches(status: int, conditions: frozenset[str | int]) -> bool:
-    """Whether ``status`` is listed exactly or by its class (``"5XX"``)."""
-    return status in conditions or _CLASS_OF_HUNDREDS.get(status // 100) in conditions
 
 
 def _failure_kind(error: SeawallError) -> str | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
-from seawall_runtime._value import Value
+from seawall_runtime._slots import slot_writers
 
 if TYPE_CHECKING:
     import httpx
@@ -21,16 +22,20 @@ StopReason = Literal[
 ]
 
 
-class Attempt(Value):
+@dataclass(frozen=True, slots=True)
+class Attempt:
     """One attempt: its status or error, and how long it waited before retrying.
 
     ``error`` is a short description (exception type and message), never
     headers or body. ``retry_delay`` is the sleep that followed this attempt,
-    ``None`` when no retry followed. Immutable; equal by value.
+    ``None`` when no retry followed.
     """
 
-    __slots__ = ("_number", "_status", "_error", "_duration", "_retry_delay")
-    _names = ("number", "status", "error", "duration", "retry_delay")
+    number: int
+    status: int | None
+    error: str | None
+    duration: float
+    retry_delay: float | None = None
 
     def __init__(
         self,
@@ -40,63 +45,27 @@ class Attempt(Value):
         duration: float,
         retry_delay: float | None = None,
     ) -> None:
-        self._number = number
-        self._status = status
-        self._error = error
-        self._duration = duration
-        self._retry_delay = retry_delay
-
-    @property
-    def number(self) -> int:
-        """1 for the first attempt."""
-        return self._number
-
-    @property
-    def status(self) -> int | None:
-        """The response's status; ``None`` when the attempt failed without one."""
-        return self._status
-
-    @property
-    def error(self) -> str | None:
-        """What went wrong, when the attempt got no response."""
-        return self._error
-
-    @property
-    def duration(self) -> float:
-        """Seconds the attempt took, its body (or its failure) included."""
-        return self._duration
-
-    @property
-    def retry_delay(self) -> float | None:
-        """Seconds slept before the next attempt; ``None`` when none followed."""
-        return self._retry_delay
-
-    def _values(self) -> tuple[Any, ...]:
-        return (self._number, self._status, self._error, self._duration, self._retry_delay)
+        # Made on every attempt: see seawall_runtime._slots.
+        _set_number(self, number)
+        _set_status(self, status)
+        _set_error(self, error)
+        _set_duration(self, duration)
+        _set_retry_delay(self, retry_delay)
 
 
-class Outcome(Value):
-    """The answer to one logical call: a response, or a fallback's value.
+_set_number, _set_status, _set_error, _set_duration, _set_retry_delay = slot_writers(Attempt)
 
-    Immutable; equal by value.
-    """
 
-    __slots__ = (
-        "_response",
-        "_fallback_value",
-        "_from_fallback",
-        "_idempotency_key",
-        "_attempts",
-        "_stop_reason",
-    )
-    _names = (
-        "response",
-        "fallback_value",
-        "from_fallback",
-        "idempotency_key",
-        "attempts",
-        "stop_reason",
-    )
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer to one logical call: a response, or a fallback's value."""
+
+    response: httpx.Response | None  # None when the answer came from a fallback
+    fallback_value: object
+    from_fallback: bool
+    idempotency_key: str | None
+    attempts: tuple[Attempt, ...]
+    stop_reason: StopReason = "answered"
 
     def __init__(
         self,
@@ -107,54 +76,25 @@ class Outcome(Value):
         attempts: tuple[Attempt, ...],
         stop_reason: StopReason = "answered",
     ) -> None:
-        self._response = response
-        self._fallback_value = fallback_value
-        self._from_fallback = from_fallback
-        self._idempotency_key = idempotency_key
-        self._attempts = attempts
-        self._stop_reason: StopReason = stop_reason
-
-    @property
-    def response(self) -> httpx.Response | None:
-        """The final response; ``None`` when the answer came from a fallback."""
-        return self._response
-
-    @property
-    def fallback_value(self) -> object:
-        """The fallback's answer (``None`` unless ``from_fallback``)."""
-        return self._fallback_value
-
-    @property
-    def from_fallback(self) -> bool:
-        """Whether the fallback answered instead of the service."""
-        return self._from_fallback
-
-    @property
-    def idempotency_key(self) -> str | None:
-        """The key sent with every attempt, if the call had one."""
-        return self._idempotency_key
-
-    @property
-    def attempts(self) -> tuple[Attempt, ...]:
-        """Every attempt made, in order."""
-        return self._attempts
-
-    @property
-    def stop_reason(self) -> StopReason:
-        """Why the retry loop stopped."""
-        return self._stop_reason
+        # Made on every call: see seawall_runtime._slots.
+        _set_response(self, response)
+        _set_fallback_value(self, fallback_value)
+        _set_from_fallback(self, from_fallback)
+        _set_idempotency_key(self, idempotency_key)
+        _set_attempts(self, attempts)
+        _set_stop_reason(self, stop_reason)
 
     @property
     def status(self) -> int | None:
         """The final response's status, ``None`` for a fallback answer."""
-        return self._response.status_code if self._response is not None else None
+        return self.response.status_code if self.response is not None else None
 
-    def _values(self) -> tuple[Any, ...]:
-        return (
-            self._response,
-            self._fallback_value,
-            self._from_fallback,
-            self._idempotency_key,
-            self._attempts,
-            self._stop_reason,
-        )
+
+(
+    _set_response,
+    _set_fallback_value,
+    _set_from_fallback,
+    _set_idempotency_key,
+    _set_attempts,
+    _set_stop_reason,
+) = slot_writers(Outcome)

@@ -102,6 +102,15 @@ def _conditions(
     return result
 
 
+# Status class names by hundreds digit, looked up rather than formatted per response.
+_CLASS_OF_HUNDREDS: Final = {int(name[0]): name for name in STATUS_CLASSES}
+
+
+def status_matches(status: int, conditions: frozenset[str | int]) -> bool:
+    """Whether ``status`` is listed exactly or by its class (``"5XX"``)."""
+    return status in conditions or _CLASS_OF_HUNDREDS.get(status // 100) in conditions
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Delays between attempts: exponential, capped, with jitter.
