@@ -100,8 +100,10 @@ def instructions(valgrind: str, variant: str, calls: int, url: str | None = None
         ],
         capture_output=True,
         text=True,
-        # One hash seed for every run: dict layouts, and so counts, repeat.
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        # One hash seed for every run: dict layouts, and so counts, repeat. No
+        # bytecode written: a run that found a module's cache stale would count
+        # compiling it, and the run after it would not.
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
         check=False,
     )
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
