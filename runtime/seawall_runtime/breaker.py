@@ -102,7 +102,7 @@ class CircuitBreaker:
         # closed), the permit read may be of the generation before: its
         # outcome is then ignored, like that of any call that began before.
         permit: Permit | None = self._closed_permit
-        unlocked_state = self._state
+        unlocked_state = self._state  # a local: the locked check below reads it again
         if unlocked_state == "closed":
             return permit
         change = None
@@ -145,8 +145,7 @@ class CircuitBreaker:
                     self._failures >= self.policy.failure_ratio * calls
                 ):
                     change = self._move("open", now)
-        if change is not None:
-            self._announce(change)
+        self._announce(change)
 
     def release(self, permit: Permit) -> None:
         """The call ended without a verdict (cancelled, or not the server's fault)."""
